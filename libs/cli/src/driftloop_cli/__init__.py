@@ -1,1 +1,1 @@
-"""placeholder"""
+"""The ``driftloop`` command-line tool and the embedded local stack."""

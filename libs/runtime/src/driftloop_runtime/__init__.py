@@ -1,1 +1,44 @@
-"""placeholder"""
+"""The runtime every driftloop service stands on.
+
+Settings (``DRIFTLOOP_*``), the Kafka broker factory, at-least-once batch delivery with dead
+letters, bounded de-duplication, MongoDB through PyMongo's async client, and telemetry.
+"""
+
+from __future__ import annotations
+
+from driftloop_runtime.dedup import Deduplicator
+from driftloop_runtime.delivery import TRANSIENT_ERRORS, BatchHandler, BatchPipeline, subscribe_batches
+from driftloop_runtime.kafka import AiokafkaExtensionMissing, create_broker, require_aiokafka_extension
+from driftloop_runtime.mongo import create_mongo_client, ensure_indexes, open_database
+from driftloop_runtime.publishing import EventPublisher, dead_letter
+from driftloop_runtime.records import BatchResult, Incoming, Outgoing, Rejection, SourceRecord
+from driftloop_runtime.service import ServiceParts, build_service, run_service
+from driftloop_runtime.settings import RuntimeSettings
+from driftloop_runtime.telemetry import JsonLinesSpanExporter, setup_telemetry
+
+__all__ = [
+    "TRANSIENT_ERRORS",
+    "AiokafkaExtensionMissing",
+    "BatchHandler",
+    "BatchPipeline",
+    "BatchResult",
+    "Deduplicator",
+    "EventPublisher",
+    "Incoming",
+    "JsonLinesSpanExporter",
+    "Outgoing",
+    "Rejection",
+    "RuntimeSettings",
+    "ServiceParts",
+    "SourceRecord",
+    "build_service",
+    "create_broker",
+    "create_mongo_client",
+    "dead_letter",
+    "ensure_indexes",
+    "open_database",
+    "require_aiokafka_extension",
+    "run_service",
+    "setup_telemetry",
+    "subscribe_batches",
+]

@@ -1,0 +1,69 @@
+# driftloop — one command per job. `make test` is what CI runs (via .ci/run).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# uv from PATH, or the one `make uv` installs with pip for this Python.
+UV := $(shell command -v uv >/dev/null 2>&1 && echo uv || echo python3 -m uv)
+RUN := $(UV) run --frozen
+PYTEST := $(RUN) pytest
+TYPED := contracts/src libs/runtime/src libs/cli/src $(wildcard services/*/src)
+
+.PHONY: help uv install lint typecheck contracts-check schemas test test-unit test-component \
+        test-integration test-e2e local-up local-down local-status up down clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+
+uv: ## install uv with pip if it is missing
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 \
+	  || python3 -m pip install --quiet uv
+
+install: uv ## sync the locked environment (.venv) with every workspace member
+	$(UV) sync --frozen --all-packages
+
+lint: install ## ruff: lint and formatting
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+
+typecheck: install ## mypy: strict on contracts/ and libs/
+	$(RUN) mypy $(TYPED) tests
+
+contracts-check: install ## checked-in schemas are fresh, and no breaking change to a published version
+	$(RUN) driftloop-contracts generate --check
+	$(RUN) driftloop-contracts compat
+
+schemas: install ## regenerate the JSON Schemas and the AsyncAPI document
+	$(RUN) driftloop-contracts generate
+
+test: lint typecheck contracts-check ## everything CI runs: lint, types, contracts, all test tiers
+	$(PYTEST) tests
+
+test-unit: install ## pure logic
+	$(PYTEST) -m unit tests
+
+test-component: install ## handlers through FastStream's in-memory broker
+	$(PYTEST) -m component tests
+
+test-integration: install ## on the embedded broker and store (started and stopped by the tests)
+	$(PYTEST) -m integration tests
+
+test-e2e: install ## the whole loop through public topics
+	$(PYTEST) -m e2e tests
+
+local-up: install ## start the embedded broker, store and services (state in .driftloop/)
+	$(RUN) driftloop local up
+
+local-status: install ## show what the local stack runs
+	$(RUN) driftloop local status
+
+local-down: install ## stop what local-up started
+	$(RUN) driftloop local down
+
+up: ## docker compose: Kafka, MongoDB, telemetry stack and the services
+	docker compose up -d --build
+
+down: ## stop docker compose
+	docker compose down
+
+clean: ## remove caches (not .driftloop/, which may hold a running stack's state)
+	rm -rf .mypy_cache .ruff_cache .pytest_cache

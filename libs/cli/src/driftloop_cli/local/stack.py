@@ -1,0 +1,145 @@
+"""``driftloop local``: start, inspect and stop the embedded stack, remembering what it started."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from importlib.metadata import entry_points
+from pathlib import Path
+
+from driftloop_cli.local.infra import broker_command, kafka_answers, mongo_answers, store_command
+from driftloop_cli.local.processes import free_port, is_alive, spawn, stop, wait_until
+from driftloop_cli.topics import create_topics
+
+__all__ = ["SERVICE_ENTRY_POINTS", "LocalStack", "ProcessInfo", "StackError"]
+
+SERVICE_ENTRY_POINTS = "driftloop.services"
+"""Each service registers ``name = "its_package.main"`` here; ``local up`` runs it with ``-m``."""
+
+READY_TIMEOUT_S = 60.0
+
+
+class StackError(RuntimeError):
+    """The local stack could not be started or is in an unexpected state."""
+
+
+@dataclass(frozen=True)
+class ProcessInfo:
+    """One process the local stack started."""
+
+    name: str
+    pid: int
+    log: str
+    port: int | None = None
+    command: list[str] = field(default_factory=list)
+
+
+@dataclass
+class LocalStack:
+    """The embedded broker, store and services, with their state under ``home`` (``.driftloop``)."""
+
+    home: Path = Path(".driftloop")
+
+    @property
+    def state_file(self) -> Path:
+        """Where the started processes are recorded."""
+        return self.home / "local.json"
+
+    @property
+    def env_file(self) -> Path:
+        """The ``DRIFTLOOP_*`` settings that point a client at this stack."""
+        return self.home / "local.env"
+
+    def processes(self) -> list[ProcessInfo]:
+        """The processes recorded as started (alive or not)."""
+        if not self.state_file.exists():
+            return []
+        return [ProcessInfo(**item) for item in json.loads(self.state_file.read_text())]
+
+    def env(self) -> dict[str, str]:
+        """The settings written by ``up``, as a mapping."""
+        lines = self.env_file.read_text().splitlines() if self.env_file.exists() else []
+        return dict(line.split("=", 1) for line in lines if "=" in line)
+
+    def up(self, *, infra_only: bool = False) -> dict[str, str]:
+        """Start broker and store on free loopback ports, create the topics, start the services.
+
+        Returns the settings that point at them. On any failure, what was started is stopped.
+        """
+        if any(is_alive(p.pid) for p in self.processes()):
+            raise StackError(f"already running (see {self.state_file}); `driftloop local down` first")
+        started: list[ProcessInfo] = []
+        try:
+            env = self._start_infra(started)
+            if not infra_only:
+                started += [self._start_service(name, module, env) for name, module in services()]
+        except BaseException:
+            self._stop_all(started)
+            raise
+        finally:
+            self._save(started)
+        return env
+
+    def down(self) -> list[ProcessInfo]:
+        """Stop every recorded process, services first; return them."""
+        recorded = self.processes()
+        self._stop_all(recorded)
+        self.state_file.unlink(missing_ok=True)
+        return recorded
+
+    def status(self) -> list[tuple[ProcessInfo, bool]]:
+        """Each recorded process and whether it is alive."""
+        return [(p, is_alive(p.pid)) for p in self.processes()]
+
+    def _start_infra(self, started: list[ProcessInfo]) -> dict[str, str]:
+        kafka_port, mongo_port = free_port(), free_port()
+        started.append(self._spawn("broker", broker_command(kafka_port), kafka_port))
+        started.append(self._spawn("store", store_command(mongo_port, self.home / "mongo"),
+                                   mongo_port))
+        bootstrap, uri = f"127.0.0.1:{kafka_port}", f"mongodb://127.0.0.1:{mongo_port}"
+        self._await_ready("broker", started, lambda: kafka_answers(bootstrap))
+        self._await_ready("store", started, lambda: mongo_answers(uri))
+        asyncio.run(create_topics(bootstrap))
+        env = {"DRIFTLOOP_KAFKA_BOOTSTRAP": bootstrap, "DRIFTLOOP_MONGO_URI": uri}
+        self.env_file.write_text("".join(f"{k}={v}\n" for k, v in env.items()))
+        return env
+
+    def _await_ready(self, name: str, started: list[ProcessInfo], answers: Callable[[], bool]
+                     ) -> None:
+        info = next(p for p in started if p.name == name)
+        ready = wait_until(lambda: answers() or not is_alive(info.pid), timeout_s=READY_TIMEOUT_S)
+        if not ready or not is_alive(info.pid):
+            raise StackError(f"{name} did not come up; see {info.log}")
+
+    def _start_service(self, name: str, module: str, env: dict[str, str]) -> ProcessInfo:
+        traces = str(self.home / "traces" / f"{name}.jsonl")
+        service_env = {**env, "DRIFTLOOP_TRACES_FILE": traces}
+        return self._spawn(name, [sys.executable, "-m", module], None, service_env)
+
+    def _spawn(self, name: str, command: list[str], port: int | None,
+               env: dict[str, str] | None = None) -> ProcessInfo:
+        log = self.home / "logs" / f"{name}.log"
+        process = spawn(command, log=log, env=env)
+        return ProcessInfo(name=name, pid=process.pid, log=str(log), port=port, command=command)
+
+    def _save(self, started: list[ProcessInfo]) -> None:
+        self.home.mkdir(parents=True, exist_ok=True)
+        alive = [asdict(p) for p in started if is_alive(p.pid)]
+        if alive:
+            self.state_file.write_text(json.dumps(alive, indent=2))
+        else:
+            self.state_file.unlink(missing_ok=True)
+
+    @staticmethod
+    def _stop_all(processes: list[ProcessInfo]) -> None:
+        for info in reversed(processes):
+            stop(info.pid)
+
+
+def services() -> list[tuple[str, str]]:
+    """The installed services, as (name, module to run), in name order."""
+    found = entry_points(group=SERVICE_ENTRY_POINTS)
+    return sorted((ep.name, ep.value) for ep in found)

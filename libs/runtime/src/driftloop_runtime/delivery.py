@@ -1,0 +1,168 @@
+"""At-least-once batch consumption: parse, handle, publish, then commit; bad messages dead-lettered.
+
+The order of a batch's life is what makes delivery at-least-once:
+
+1. every record is parsed against its contract; a record that is not JSON or breaks the
+   contract becomes a dead letter with the validation error as its reason;
+2. the handler gets the valid events of the whole batch (one call, so it can work vectorised);
+   if it raises on data, the batch is split and retried until the failing events are isolated
+   and dead-lettered with the exception as their reason, while the rest go on;
+3. outputs and dead letters are published and acknowledged by the broker;
+4. only then does FastStream commit the offsets (``AckPolicy.NACK_ON_ERROR``): if anything
+   before raised, the consumer seeks back and the batch is delivered again, and a process that
+   dies before step 3 leaves its offsets uncommitted for the next member of the group.
+
+Infrastructure errors (the broker or the store unreachable) are not the data's fault: they are
+never dead-lettered, the batch is retried after a pause instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Generic, TypeVar
+
+from aiokafka import ConsumerRecord
+from aiokafka.errors import KafkaError
+from driftloop_contracts import Event
+from faststream import AckPolicy
+from faststream.kafka import KafkaMessage
+from pydantic import ValidationError
+from pymongo.errors import ConnectionFailure
+
+from driftloop_runtime.publishing import EventPublisher, dead_letter
+from driftloop_runtime.records import BatchResult, Incoming, Rejection, SourceRecord
+from driftloop_runtime.service import ServiceParts
+
+__all__ = ["TRANSIENT_ERRORS", "BatchHandler", "BatchPipeline", "subscribe_batches"]
+
+E = TypeVar("E", bound=Event)
+BatchHandler = Callable[[Sequence[Incoming[E]]], Awaitable[BatchResult]]
+
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    KafkaError,
+    ConnectionFailure,
+    ConnectionError,
+    TimeoutError,
+)
+logger = logging.getLogger(__name__)
+
+
+class BatchPipeline(Generic[E]):
+    """Runs one consumed batch through parse → handle → publish (commit is FastStream's)."""
+
+    def __init__(
+        self,
+        *,
+        contract: type[E],
+        handler: BatchHandler[E],
+        publisher: EventPublisher,
+        service: str,
+        consumer_group: str,
+        transient_backoff_s: float = 1.0,
+    ) -> None:
+        """Parse records as ``contract`` and hand them to ``handler``; name dead letters after
+        ``service`` and ``consumer_group``."""
+        self._contract = contract
+        self._handler = handler
+        self._publisher = publisher
+        self._service = service
+        self._group = consumer_group
+        self._backoff_s = transient_backoff_s
+
+    async def process(self, records: Sequence[SourceRecord]) -> BatchResult:
+        """Handle one batch and publish its outputs and dead letters; return what was published.
+
+        Raises on infrastructure errors, so that the batch is not committed and comes again.
+        """
+        incoming, malformed = self.parse(records)
+        result = BatchResult(rejections=malformed)
+        if incoming:
+            result += await self._handle(incoming)
+        letters = [dead_letter(r, service=self._service, consumer_group=self._group)
+                   for r in result.rejections]
+        await self._publisher.publish([*result.outputs, *letters])
+        return result
+
+    def parse(self, records: Sequence[SourceRecord]) -> tuple[list[Incoming[E]], list[Rejection]]:
+        """Split records into valid events and rejections for the ones that break the contract."""
+        valid: list[Incoming[E]] = []
+        rejected: list[Rejection] = []
+        for record in records:
+            try:
+                valid.append(Incoming(self._contract.model_validate_json(record.value), record))
+            except ValidationError as error:
+                reason = f"does not match {self._contract.__name__}: {error}"
+                rejected.append(Rejection(record, reason, error_type="contract"))
+        return valid, rejected
+
+    async def _handle(self, batch: Sequence[Incoming[E]]) -> BatchResult:
+        try:
+            return await self._handler(batch)
+        except TRANSIENT_ERRORS:
+            logger.exception("infrastructure error, the batch will be delivered again")
+            await asyncio.sleep(self._backoff_s)
+            raise
+        except Exception as error:
+            if len(batch) == 1:
+                logger.warning("handler failed on event %s: %r", batch[0].event.event_id, error)
+                return BatchResult(rejections=(_handler_rejection(batch[0], error),))
+            middle = len(batch) // 2
+            return await self._handle(batch[:middle]) + await self._handle(batch[middle:])
+
+
+def _handler_rejection(item: Incoming[Any], error: Exception) -> Rejection:
+    reason = f"handler failed: {type(error).__name__}: {error}"
+    return Rejection(item.source, reason, error_type="handler", event_id=item.event.event_id)
+
+
+def subscribe_batches(
+    parts: ServiceParts,
+    *,
+    topic: str,
+    group_id: str,
+    contract: type[E],
+    handler: BatchHandler[E],
+) -> BatchPipeline[E]:
+    """Consume ``topic`` in batches as member of ``group_id``, committing only after publishing.
+
+    Records are parsed as ``contract`` and handed to ``handler``; what it returns is published
+    through the service's broker. A new group starts from the earliest offset, so nothing
+    published before its first start is missed. Returns the pipeline (for its counters).
+    """
+    settings = parts.settings
+    pipeline = BatchPipeline(
+        contract=contract,
+        handler=handler,
+        publisher=EventPublisher(parts.broker),
+        service=parts.name,
+        consumer_group=group_id,
+        transient_backoff_s=settings.transient_error_backoff_s,
+    )
+
+    @parts.broker.subscriber(
+        topic,
+        group_id=group_id,
+        batch=True,
+        max_records=settings.kafka_max_records,
+        batch_timeout_ms=settings.kafka_fetch_timeout_ms,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        decoder=_keep_raw,
+    )
+    async def on_batch(message: KafkaMessage) -> None:
+        await pipeline.process(_source_records(message.raw_message))
+
+    return pipeline
+
+
+def _source_records(raw: ConsumerRecord[Any, Any] | tuple[ConsumerRecord[Any, Any], ...]
+                    ) -> list[SourceRecord]:
+    records = raw if isinstance(raw, tuple) else (raw,)
+    return [SourceRecord.of(record) for record in records]
+
+
+async def _keep_raw(message: KafkaMessage) -> None:
+    """Skip FastStream's JSON decoding: the pipeline parses each record against its contract."""
+    return None

@@ -1,0 +1,47 @@
+"""Assembling and running a service: settings → telemetry → broker → subscribers → FastStream app."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from faststream import FastStream
+from faststream.kafka import KafkaBroker
+from opentelemetry.sdk.trace import TracerProvider
+
+from driftloop_runtime.kafka import create_broker
+from driftloop_runtime.settings import RuntimeSettings
+from driftloop_runtime.telemetry import setup_telemetry
+
+__all__ = ["ServiceParts", "build_service", "run_service"]
+
+
+class ServiceParts:
+    """What a service's composition root wires its handlers to."""
+
+    def __init__(self, name: str, settings: RuntimeSettings) -> None:
+        """Set up telemetry for ``name`` and a broker that reports to it."""
+        self.name = name
+        self.settings = settings
+        self.tracer_provider: TracerProvider = setup_telemetry(name, settings)
+        self.broker: KafkaBroker = create_broker(
+            settings, client_id=f"driftloop-{name}", tracer_provider=self.tracer_provider
+        )
+
+
+def build_service(parts: ServiceParts) -> FastStream:
+    """The FastStream app of a service; on shutdown it flushes the service's spans.
+
+    FastStream stops on SIGTERM or SIGINT: the broker stops fetching, the batch in hand is
+    finished, published and committed (up to ``graceful_timeout_s``), then the app exits.
+    """
+    app = FastStream(parts.broker)
+    app.after_shutdown(parts.tracer_provider.shutdown)
+    return app
+
+
+def run_service(create_app: Callable[[], FastStream]) -> None:
+    """Run a service's app until SIGTERM/SIGINT (the ``python -m`` entry of every service)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    asyncio.run(create_app().run())

@@ -1,0 +1,65 @@
+"""Settings every driftloop service shares, read from ``DRIFTLOOP_*`` environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["RuntimeSettings"]
+
+
+class RuntimeSettings(BaseSettings):
+    """Connection, batching and telemetry settings of a driftloop process.
+
+    Each service subclasses this with its own fields; all of them read the ``DRIFTLOOP_`` prefix,
+    so ``DRIFTLOOP_KAFKA_BOOTSTRAP`` and ``DRIFTLOOP_MONGO_URI`` point every process at the same
+    broker and store. Unknown keys passed explicitly are rejected.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="DRIFTLOOP_", extra="forbid", frozen=True)
+
+    kafka_bootstrap: str = Field(
+        "127.0.0.1:9092", description="Kafka bootstrap servers, comma-separated host:port."
+    )
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        "PLAINTEXT", description="How clients talk to Kafka."
+    )
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = Field(
+        "PLAIN", description="SASL mechanism when the protocol is SASL_*."
+    )
+    kafka_sasl_username: str | None = Field(None, description="SASL user name.")
+    kafka_sasl_password: SecretStr | None = Field(None, description="SASL password.")
+    kafka_ssl_cafile: Path | None = Field(None, description="CA bundle that signed the brokers.")
+    kafka_max_records: int = Field(
+        500, ge=1, le=100_000, description="Most records a consumer hands to one batch."
+    )
+    kafka_fetch_timeout_ms: int = Field(
+        100, ge=1, le=60_000, description="How long a batch fetch waits for records."
+    )
+    kafka_linger_ms: int = Field(
+        5, ge=0, le=1_000, description="How long the producer waits to fill a batch."
+    )
+    kafka_max_batch_bytes: int = Field(
+        256 * 1024, ge=16 * 1024, description="Producer batch size per partition, in bytes."
+    )
+    graceful_timeout_s: float = Field(
+        30.0, gt=0, description="How long shutdown waits for the batch in hand."
+    )
+    transient_error_backoff_s: float = Field(
+        1.0, ge=0, description="Pause before a batch that hit an infrastructure error is retried."
+    )
+
+    mongo_uri: SecretStr = Field(
+        SecretStr("mongodb://127.0.0.1:27017"), description="MongoDB connection string."
+    )
+    mongo_database: str = Field("driftloop", description="Database that holds driftloop's data.")
+
+    otlp_endpoint: str | None = Field(
+        None, description="OTLP/HTTP collector URL; when unset, spans go to the traces file."
+    )
+    traces_file: Path = Field(
+        Path(".driftloop/traces.jsonl"), description="JSON-lines span file used without OTLP."
+    )

@@ -1,0 +1,168 @@
+"""The runtime's delivery guarantees, on the real embedded broker."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from driftloop_contracts import DEAD_LETTER_TOPIC, DataEvent, DeadLettered
+from opentelemetry.trace import format_trace_id
+
+from tests.integration.apps.relay import RelaySettings, create_app
+from tests.integration.kafka_helpers import committed_offset, new_topics, produce, read_all, unique
+
+pytestmark = pytest.mark.integration
+
+TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
+
+
+def data_event(n: int, **fields: float | str | bool | None) -> DataEvent:
+    return DataEvent(event_id=f"evt-{n}", dataset="relay", entity_id=f"card-{n % 3}",
+                     occurred_at=datetime(2026, 11, 1, tzinfo=UTC), fields={"amount": n, **fields})
+
+
+def message(event: DataEvent) -> tuple[bytes, bytes, list[tuple[str, bytes]]]:
+    traceparent = f"00-{TRACE_ID}-00f067aa0ba902b7-01".encode()
+    return event.entity_id.encode(), event.model_dump_json().encode(), [("traceparent", traceparent)]
+
+
+def relay_settings(infra: dict[str, str], tmp_path: Path, **extra: object) -> RelaySettings:
+    return RelaySettings(
+        kafka_bootstrap=infra["DRIFTLOOP_KAFKA_BOOTSTRAP"],
+        mongo_uri=infra["DRIFTLOOP_MONGO_URI"],
+        traces_file=tmp_path / "traces.jsonl",
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+def dead_letters_from(records: list, source_topic: str) -> list[DeadLettered]:  # type: ignore[type-arg]
+    letters = [DeadLettered.model_validate_json(r.value) for r in records]
+    return [letter for letter in letters if letter.source_topic == source_topic]
+
+
+async def test_batch_flows_and_bad_messages_become_dead_letters(
+    infra: dict[str, str], tmp_path: Path
+) -> None:
+    bootstrap = infra["DRIFTLOOP_KAFKA_BOOTSTRAP"]
+    source, sink = unique("relay-in"), unique("relay-out")
+    await new_topics(bootstrap, source, sink)
+    good = [data_event(n) for n in range(20)]
+    await produce(bootstrap, source, [
+        *map(message, good[:10]),
+        (b"k", b"this is not json", []),
+        (b"k", b'{"event_id": "evt-x", "dataset": "relay"}', []),
+        message(data_event(99, explode=True)),
+        *map(message, good[10:]),
+    ])
+    dead_before = len(await read_all(bootstrap, DEAD_LETTER_TOPIC, expect=10**6, timeout_s=1))
+
+    app = create_app(relay_settings(infra, tmp_path, input_topic=source, output_topic=sink,
+                                    group_id=unique("relay")))
+    await app.broker.start()
+    try:
+        outputs = await read_all(bootstrap, sink, expect=20)
+        letters = await read_all(bootstrap, DEAD_LETTER_TOPIC, expect=dead_before + 3)
+    finally:
+        await app.broker.stop()
+
+    relayed = sorted((DataEvent.model_validate_json(r.value) for r in outputs),
+                     key=lambda e: int(e.event_id.split("-")[1].split(".")[0]))
+    assert [e.fields["amount"] for e in relayed] == [2 * n for n in range(20)]
+    assert all(e.causation_id == f"evt-{n}" for n, e in enumerate(relayed))
+    assert {r.key for r in outputs} == {b"card-0", b"card-1", b"card-2"}
+    # every output continues the trace of the event it came from
+    for record in outputs:
+        headers = dict(record.headers)
+        assert headers["traceparent"].decode().split("-")[1] == TRACE_ID
+
+    dead = sorted(dead_letters_from(letters, source), key=lambda d: d.source_offset)
+    assert [d.source_offset for d in dead] == [10, 11, 12]
+    assert dead[0].original_value == b"this is not json"
+    assert "Invalid JSON" in dead[0].reason
+    assert "fields" in dead[1].reason and "Field required" in dead[1].reason
+    assert dead[2].reason == "handler failed: ValueError: event evt-99 asked to explode"
+    assert dead[2].causation_id == "evt-99"
+    assert all(d.source_partition == 0 for d in dead)
+
+
+def start_relay(infra: dict[str, str], tmp_path: Path, **settings: str) -> subprocess.Popen[bytes]:
+    env = {**os.environ, **infra, "DRIFTLOOP_TRACES_FILE": str(tmp_path / "traces.jsonl")}
+    env |= {f"DRIFTLOOP_{name.upper()}": value for name, value in settings.items()}
+    log = (tmp_path / "relay.log").open("ab")
+    return subprocess.Popen([sys.executable, "-m", "tests.integration.apps.relay"], env=env,
+                            stdout=log, stderr=subprocess.STDOUT, cwd=Path.cwd())
+
+
+async def wait_for(path: Path, timeout_s: float = 30.0) -> None:
+    for _ in range(int(timeout_s * 10)):
+        if path.exists():
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{path} never appeared")
+
+
+async def test_consumer_killed_before_publishing_gets_its_batch_again(
+    infra: dict[str, str], tmp_path: Path
+) -> None:
+    bootstrap = infra["DRIFTLOOP_KAFKA_BOOTSTRAP"]
+    source, sink, group = unique("crash-in"), unique("crash-out"), unique("crash")
+    await new_topics(bootstrap, source, sink)
+    await produce(bootstrap, source, [message(data_event(n)) for n in range(5)])
+    marker = tmp_path / "batch-arrived"
+
+    doomed = start_relay(infra, tmp_path, input_topic=source, output_topic=sink, group_id=group,
+                         delay_s="600", marker=str(marker))
+    try:
+        await wait_for(marker)
+    finally:
+        doomed.send_signal(signal.SIGKILL)
+        doomed.wait(timeout=10)
+    assert await committed_offset(bootstrap, source, group) in (None, -1)
+    assert await read_all(bootstrap, sink, expect=1, timeout_s=1) == []
+
+    app = create_app(relay_settings(infra, tmp_path, input_topic=source, output_topic=sink,
+                                    group_id=group))
+    await app.broker.start()
+    try:
+        outputs = await read_all(bootstrap, sink, expect=5)
+    finally:
+        await app.broker.stop()
+    assert sorted(r.value for r in outputs) == sorted(
+        doubled_json(n) for n in range(5))
+    assert await committed_offset(bootstrap, source, group) == 5
+
+
+def doubled_json(n: int) -> bytes:
+    from tests.integration.apps.relay import doubled
+
+    return doubled(data_event(n)).model_dump_json().encode()
+
+
+async def test_sigterm_finishes_publishes_and_commits_the_batch_in_hand(
+    infra: dict[str, str], tmp_path: Path
+) -> None:
+    bootstrap = infra["DRIFTLOOP_KAFKA_BOOTSTRAP"]
+    source, sink, group = unique("term-in"), unique("term-out"), unique("term")
+    await new_topics(bootstrap, source, sink)
+    await produce(bootstrap, source, [message(data_event(n)) for n in range(5)])
+    marker = tmp_path / "batch-arrived"
+
+    relay = start_relay(infra, tmp_path, input_topic=source, output_topic=sink, group_id=group,
+                        delay_s="3", marker=str(marker))
+    try:
+        await wait_for(marker)
+        relay.send_signal(signal.SIGTERM)
+        exit_code = await asyncio.to_thread(relay.wait, 30)
+    finally:
+        if relay.poll() is None:
+            relay.kill()
+    assert exit_code == 0, (tmp_path / "relay.log").read_text()
+    outputs = await read_all(bootstrap, sink, expect=5, timeout_s=5)
+    assert len(outputs) == 5
+    assert await committed_offset(bootstrap, source, group) == 5

@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from driftloop_runtime import (
+    AiokafkaExtensionMissing,
+    JsonLinesSpanExporter,
+    RuntimeSettings,
+    require_aiokafka_extension,
+)
+from driftloop_runtime.kafka import kafka_security
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from pydantic import ValidationError
+
+pytestmark = pytest.mark.unit
+
+
+def test_settings_come_from_driftloop_environment_variables(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DRIFTLOOP_KAFKA_BOOTSTRAP", "127.0.0.1:19092")
+    monkeypatch.setenv("DRIFTLOOP_MONGO_URI", "mongodb://u:secret@127.0.0.1:27018")
+    settings = RuntimeSettings()
+    assert settings.kafka_bootstrap == "127.0.0.1:19092"
+    assert settings.mongo_uri.get_secret_value().endswith("127.0.0.1:27018")
+    assert "secret" not in repr(settings)
+
+
+def test_unknown_and_out_of_range_settings_are_rejected() -> None:
+    with pytest.raises(ValidationError, match="kafka_bootstap"):
+        RuntimeSettings(kafka_bootstap="x")  # type: ignore[call-arg]
+    with pytest.raises(ValidationError, match="kafka_max_records"):
+        RuntimeSettings(kafka_max_records=0)
+
+
+def test_sasl_needs_credentials_and_plaintext_needs_none() -> None:
+    assert kafka_security(RuntimeSettings()) is None
+    with pytest.raises(ValueError, match="SASL_USERNAME"):
+        kafka_security(RuntimeSettings(kafka_security_protocol="SASL_PLAINTEXT"))
+    security = kafka_security(RuntimeSettings(
+        kafka_security_protocol="SASL_PLAINTEXT", kafka_sasl_mechanism="SCRAM-SHA-256",
+        kafka_sasl_username="svc", kafka_sasl_password="pw"))  # type: ignore[arg-type]
+    assert type(security).__name__ == "SASLScram256"
+
+
+def test_aiokafka_c_extension_is_in_use_here() -> None:
+    require_aiokafka_extension()
+
+
+def test_startup_fails_loudly_on_pure_python_aiokafka(monkeypatch: pytest.MonkeyPatch) -> None:
+    from aiokafka.record import default_records
+
+    monkeypatch.setattr(default_records, "DefaultRecordBatchBuilder",
+                        default_records._DefaultRecordBatchBuilderPy)
+    with pytest.raises(AiokafkaExtensionMissing, match="pure-Python"):
+        require_aiokafka_extension()
+
+
+def test_spans_go_to_a_json_lines_file_without_a_collector(tmp_path: Path) -> None:
+    path = tmp_path / "traces" / "svc.jsonl"
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(JsonLinesSpanExporter(path)))
+    tracer = provider.get_tracer("test")
+    with tracer.start_as_current_span("train") as parent, tracer.start_as_current_span("fit"):
+        trace_id = parent.get_span_context().trace_id
+    provider.shutdown()
+    spans = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [s["name"] for s in spans] == ["fit", "train"]
+    assert {s["context"]["trace_id"] for s in spans} == {f"0x{trace_id:032x}"}
