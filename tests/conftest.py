@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterator
 
 import pytest
+
 from driftloop_cli.local import LocalStack
 
 
@@ -17,8 +18,10 @@ def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     created from the registry by ``driftloop topics create``); otherwise the embedded stack is
     started by the same code as ``driftloop local up --infra-only`` and stopped afterwards.
     """
-    given = {name: os.environ.get(name, "") for name in
-             ("DRIFTLOOP_KAFKA_BOOTSTRAP", "DRIFTLOOP_MONGO_URI")}
+    given = {
+        name: os.environ.get(name, "")
+        for name in ("DRIFTLOOP_KAFKA_BOOTSTRAP", "DRIFTLOOP_MONGO_URI")
+    }
     if all(given.values()):
         yield given
         return

@@ -59,8 +59,9 @@ async def read_all(
 
 async def committed_offset(bootstrap: str, topic: str, group_id: str) -> int | None:
     """The offset ``group_id`` has committed on partition 0 of ``topic``."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group_id,
-                                enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, group_id=group_id, enable_auto_commit=False
+    )
     await consumer.start()
     try:
         offset: int | None = await consumer.committed(TopicPartition(topic, 0))

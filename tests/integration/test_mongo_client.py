@@ -5,20 +5,26 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from driftloop_runtime import RuntimeSettings, create_mongo_client, open_database
 from pymongo import ASCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError
 
+from driftloop_runtime import RuntimeSettings, create_mongo_client, open_database
 from tests.integration.kafka_helpers import unique
 
 pytestmark = pytest.mark.integration
 
 
 async def test_writes_and_reads_with_unique_indexes_in_place(infra: dict[str, str]) -> None:
-    settings = RuntimeSettings(mongo_uri=infra["DRIFTLOOP_MONGO_URI"],
-                               mongo_database=unique("runtime"))
-    plan = {"model_versions": [IndexModel([("name", ASCENDING), ("version", ASCENDING)],
-                                          unique=True, name="name_version")]}
+    settings = RuntimeSettings(
+        mongo_uri=infra["DRIFTLOOP_MONGO_URI"], mongo_database=unique("runtime")
+    )
+    plan = {
+        "model_versions": [
+            IndexModel(
+                [("name", ASCENDING), ("version", ASCENDING)], unique=True, name="name_version"
+            )
+        ]
+    }
     client = create_mongo_client(settings, appname="test")
     try:
         database = await open_database(client, settings, plan)

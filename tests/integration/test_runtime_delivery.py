@@ -11,10 +11,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from driftloop_contracts import DEAD_LETTER_TOPIC, DataEvent, DeadLettered
-from opentelemetry.trace import format_trace_id
 
-from tests.integration.apps.relay import RelaySettings, create_app
+from driftloop_contracts import DEAD_LETTER_TOPIC, DataEvent, DeadLettered
+from tests.integration.apps.relay import RelaySettings, wire
 from tests.integration.kafka_helpers import committed_offset, new_topics, produce, read_all, unique
 
 pytestmark = pytest.mark.integration
@@ -23,13 +22,22 @@ TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 
 
 def data_event(n: int, **fields: float | str | bool | None) -> DataEvent:
-    return DataEvent(event_id=f"evt-{n}", dataset="relay", entity_id=f"card-{n % 3}",
-                     occurred_at=datetime(2026, 11, 1, tzinfo=UTC), fields={"amount": n, **fields})
+    return DataEvent(
+        event_id=f"evt-{n}",
+        dataset="relay",
+        entity_id=f"card-{n % 3}",
+        occurred_at=datetime(2026, 11, 1, tzinfo=UTC),
+        fields={"amount": n, **fields},
+    )
 
 
 def message(event: DataEvent) -> tuple[bytes, bytes, list[tuple[str, bytes]]]:
     traceparent = f"00-{TRACE_ID}-00f067aa0ba902b7-01".encode()
-    return event.entity_id.encode(), event.model_dump_json().encode(), [("traceparent", traceparent)]
+    return (
+        event.entity_id.encode(),
+        event.model_dump_json().encode(),
+        [("traceparent", traceparent)],
+    )
 
 
 def relay_settings(infra: dict[str, str], tmp_path: Path, **extra: object) -> RelaySettings:
@@ -53,26 +61,35 @@ async def test_batch_flows_and_bad_messages_become_dead_letters(
     source, sink = unique("relay-in"), unique("relay-out")
     await new_topics(bootstrap, source, sink)
     good = [data_event(n) for n in range(20)]
-    await produce(bootstrap, source, [
-        *map(message, good[:10]),
-        (b"k", b"this is not json", []),
-        (b"k", b'{"event_id": "evt-x", "dataset": "relay"}', []),
-        message(data_event(99, explode=True)),
-        *map(message, good[10:]),
-    ])
+    await produce(
+        bootstrap,
+        source,
+        [
+            *map(message, good[:10]),
+            (b"k", b"this is not json", []),
+            (b"k", b'{"event_id": "evt-x", "dataset": "relay"}', []),
+            message(data_event(99, explode=True)),
+            *map(message, good[10:]),
+        ],
+    )
     dead_before = len(await read_all(bootstrap, DEAD_LETTER_TOPIC, expect=10**6, timeout_s=1))
 
-    app = create_app(relay_settings(infra, tmp_path, input_topic=source, output_topic=sink,
-                                    group_id=unique("relay")))
-    await app.broker.start()
+    relay = wire(
+        relay_settings(
+            infra, tmp_path, input_topic=source, output_topic=sink, group_id=unique("relay")
+        )
+    )
+    await relay.broker.start()
     try:
         outputs = await read_all(bootstrap, sink, expect=20)
         letters = await read_all(bootstrap, DEAD_LETTER_TOPIC, expect=dead_before + 3)
     finally:
-        await app.broker.stop()
+        await relay.broker.stop()
 
-    relayed = sorted((DataEvent.model_validate_json(r.value) for r in outputs),
-                     key=lambda e: int(e.event_id.split("-")[1].split(".")[0]))
+    relayed = sorted(
+        (DataEvent.model_validate_json(r.value) for r in outputs),
+        key=lambda e: int(e.event_id.split("-")[1].split(".")[0]),
+    )
     assert [e.fields["amount"] for e in relayed] == [2 * n for n in range(20)]
     assert all(e.causation_id == f"evt-{n}" for n, e in enumerate(relayed))
     assert {r.key for r in outputs} == {b"card-0", b"card-1", b"card-2"}
@@ -85,7 +102,8 @@ async def test_batch_flows_and_bad_messages_become_dead_letters(
     assert [d.source_offset for d in dead] == [10, 11, 12]
     assert dead[0].original_value == b"this is not json"
     assert "Invalid JSON" in dead[0].reason
-    assert "fields" in dead[1].reason and "Field required" in dead[1].reason
+    assert "fields" in dead[1].reason
+    assert "Field required" in dead[1].reason
     assert dead[2].reason == "handler failed: ValueError: event evt-99 asked to explode"
     assert dead[2].causation_id == "evt-99"
     assert all(d.source_partition == 0 for d in dead)
@@ -94,14 +112,19 @@ async def test_batch_flows_and_bad_messages_become_dead_letters(
 def start_relay(infra: dict[str, str], tmp_path: Path, **settings: str) -> subprocess.Popen[bytes]:
     env = {**os.environ, **infra, "DRIFTLOOP_TRACES_FILE": str(tmp_path / "traces.jsonl")}
     env |= {f"DRIFTLOOP_{name.upper()}": value for name, value in settings.items()}
-    log = (tmp_path / "relay.log").open("ab")
-    return subprocess.Popen([sys.executable, "-m", "tests.integration.apps.relay"], env=env,
-                            stdout=log, stderr=subprocess.STDOUT, cwd=Path.cwd())
+    with (tmp_path / "relay.log").open("ab") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "tests.integration.apps.relay"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=Path.cwd(),
+        )
 
 
 async def wait_for(path: Path, timeout_s: float = 30.0) -> None:
     for _ in range(int(timeout_s * 10)):
-        if path.exists():
+        if await asyncio.to_thread(path.exists):
             return
         await asyncio.sleep(0.1)
     raise AssertionError(f"{path} never appeared")
@@ -116,25 +139,35 @@ async def test_consumer_killed_before_publishing_gets_its_batch_again(
     await produce(bootstrap, source, [message(data_event(n)) for n in range(5)])
     marker = tmp_path / "batch-arrived"
 
-    doomed = start_relay(infra, tmp_path, input_topic=source, output_topic=sink, group_id=group,
-                         delay_s="600", marker=str(marker))
+    doomed = start_relay(
+        infra,
+        tmp_path,
+        input_topic=source,
+        output_topic=sink,
+        group_id=group,
+        delay_s="600",
+        marker=str(marker),
+    )
     try:
         await wait_for(marker)
+        # longer than aiokafka's auto-commit interval (5 s): an at-most-once consumer that
+        # committed on receipt would have done so by now
+        await asyncio.sleep(6)
     finally:
         doomed.send_signal(signal.SIGKILL)
         doomed.wait(timeout=10)
     assert await committed_offset(bootstrap, source, group) in (None, -1)
     assert await read_all(bootstrap, sink, expect=1, timeout_s=1) == []
 
-    app = create_app(relay_settings(infra, tmp_path, input_topic=source, output_topic=sink,
-                                    group_id=group))
-    await app.broker.start()
+    relay = wire(
+        relay_settings(infra, tmp_path, input_topic=source, output_topic=sink, group_id=group)
+    )
+    await relay.broker.start()
     try:
         outputs = await read_all(bootstrap, sink, expect=5)
     finally:
-        await app.broker.stop()
-    assert sorted(r.value for r in outputs) == sorted(
-        doubled_json(n) for n in range(5))
+        await relay.broker.stop()
+    assert sorted(r.value for r in outputs) == sorted(doubled_json(n) for n in range(5))
     assert await committed_offset(bootstrap, source, group) == 5
 
 
@@ -153,8 +186,15 @@ async def test_sigterm_finishes_publishes_and_commits_the_batch_in_hand(
     await produce(bootstrap, source, [message(data_event(n)) for n in range(5)])
     marker = tmp_path / "batch-arrived"
 
-    relay = start_relay(infra, tmp_path, input_topic=source, output_topic=sink, group_id=group,
-                        delay_s="3", marker=str(marker))
+    relay = start_relay(
+        infra,
+        tmp_path,
+        input_topic=source,
+        output_topic=sink,
+        group_id=group,
+        delay_s="3",
+        marker=str(marker),
+    )
     try:
         await wait_for(marker)
         relay.send_signal(signal.SIGTERM)

@@ -12,6 +12,8 @@ import asyncio
 from collections.abc import Sequence
 from pathlib import Path
 
+from faststream import FastStream
+
 from driftloop_contracts import DataEvent
 from driftloop_runtime import (
     BatchResult,
@@ -23,7 +25,6 @@ from driftloop_runtime import (
     run_service,
     subscribe_batches,
 )
-from faststream import FastStream
 
 
 class RelaySettings(RuntimeSettings):
@@ -37,28 +38,49 @@ class RelaySettings(RuntimeSettings):
 def doubled(event: DataEvent) -> DataEvent:
     if "explode" in event.fields:
         raise ValueError(f"event {event.event_id} asked to explode")
-    fields = {name: value * 2 if isinstance(value, int | float) and not isinstance(value, bool)
-              else value for name, value in event.fields.items()}
-    return event.model_copy(update={"event_id": f"{event.event_id}.x2", "fields": fields,
-                                    "causation_id": event.event_id, "producer": "relay"})
+    fields = {
+        name: value * 2 if isinstance(value, int | float) and not isinstance(value, bool) else value
+        for name, value in event.fields.items()
+    }
+    return event.model_copy(
+        update={
+            "event_id": f"{event.event_id}.x2",
+            "fields": fields,
+            "causation_id": event.event_id,
+            "producer": "relay",
+        }
+    )
 
 
-def create_app(settings: RelaySettings) -> FastStream:
+def wire(settings: RelaySettings) -> ServiceParts:
     parts = ServiceParts("relay", settings)
 
     async def handle(batch: Sequence[Incoming[DataEvent]]) -> BatchResult:
         if settings.marker is not None:
             settings.marker.write_text(str(len(batch)))
         await asyncio.sleep(settings.delay_s)
-        return BatchResult(outputs=[
-            Outgoing(settings.output_topic, item.event.entity_id, doubled(item.event), item.source)
-            for item in batch
-        ])
+        return BatchResult(
+            outputs=[
+                Outgoing(
+                    settings.output_topic, item.event.entity_id, doubled(item.event), item.source
+                )
+                for item in batch
+            ]
+        )
 
-    subscribe_batches(parts, topic=settings.input_topic, group_id=settings.group_id,
-                      contract=DataEvent, handler=handle)
-    return build_service(parts)
+    subscribe_batches(
+        parts,
+        topic=settings.input_topic,
+        group_id=settings.group_id,
+        contract=DataEvent,
+        handler=handle,
+    )
+    return parts
+
+
+def create_app(settings: RelaySettings) -> FastStream:
+    return build_service(wire(settings))
 
 
 if __name__ == "__main__":
-    run_service(lambda: create_app(RelaySettings()))  # type: ignore[call-arg]
+    run_service(lambda: create_app(RelaySettings()))

@@ -6,12 +6,13 @@ import copy
 from typing import Any
 
 import pytest
+from pydantic import BaseModel, Field, StrictBool, create_model
+
 from driftloop_contracts import EVENTS, DataEvent, Event, OutcomeEvent, TrainingCompleted
 from driftloop_contracts.compat import breaking_changes
 from driftloop_contracts.envelope import ContractModel
 from driftloop_contracts.schemas import event_schema
 from driftloop_contracts.types import Label, Name
-from pydantic import BaseModel, Field, StrictBool, create_model
 
 pytestmark = pytest.mark.unit
 

@@ -6,10 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
+from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
+
 from driftloop_contracts import EVENTS, ContractModel, Event, event_model
 from driftloop_contracts.registry import UnknownEventTypeError
 from driftloop_contracts.schemas import schema_filename
-from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 
 pytestmark = pytest.mark.unit
 

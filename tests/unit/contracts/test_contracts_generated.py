@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import yaml
+
 from driftloop_contracts import TOPICS
 from driftloop_contracts.cli import main
 from driftloop_contracts.generate import CONTRACTS_ROOT, generated_files

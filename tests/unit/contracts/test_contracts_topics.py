@@ -5,8 +5,9 @@ from __future__ import annotations
 import dataclasses
 import re
 
-import driftloop_contracts as contracts
 import pytest
+
+import driftloop_contracts as contracts
 from driftloop_contracts import (
     DATA_TOPIC,
     DATA_VALIDATED_TOPIC,

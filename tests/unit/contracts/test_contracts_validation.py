@@ -7,6 +7,8 @@ from datetime import datetime
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
+
 from driftloop_contracts import (
     DataEvent,
     DeadLettered,
@@ -15,7 +17,6 @@ from driftloop_contracts import (
     PredictionMade,
     TrainingCompleted,
 )
-from pydantic import ValidationError
 
 pytestmark = pytest.mark.unit
 

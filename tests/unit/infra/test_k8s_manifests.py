@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -86,15 +84,3 @@ def test_the_topic_job_runs_the_tools_image_with_the_shared_settings() -> None:
     uid = pod["securityContext"]["runAsUser"]
     assert pod["securityContext"]["runAsNonRoot"] is True
     assert f"USER {uid}:" in dockerfile
-
-
-@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
-def test_kustomize_renders_the_base() -> None:
-    kubectl = shutil.which("kubectl")
-    assert kubectl is not None
-    result = subprocess.run(
-        [kubectl, "kustomize", str(K8S)], capture_output=True, text=True, timeout=120, check=False
-    )
-    assert result.returncode == 0, result.stderr
-    kinds = {doc["kind"] for doc in yaml.safe_load_all(result.stdout)}
-    assert kinds >= {"Namespace", "ConfigMap", "Job"}

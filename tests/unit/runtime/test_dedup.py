@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+
 from driftloop_runtime import Deduplicator
 
 pytestmark = pytest.mark.unit

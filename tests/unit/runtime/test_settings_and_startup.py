@@ -4,16 +4,17 @@ import json
 from pathlib import Path
 
 import pytest
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from pydantic import ValidationError
+
 from driftloop_runtime import (
-    AiokafkaExtensionMissing,
+    AiokafkaExtensionMissingError,
     JsonLinesSpanExporter,
     RuntimeSettings,
     require_aiokafka_extension,
 )
 from driftloop_runtime.kafka import kafka_security
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from pydantic import ValidationError
 
 pytestmark = pytest.mark.unit
 
@@ -40,9 +41,14 @@ def test_sasl_needs_credentials_and_plaintext_needs_none() -> None:
     assert kafka_security(RuntimeSettings()) is None
     with pytest.raises(ValueError, match="SASL_USERNAME"):
         kafka_security(RuntimeSettings(kafka_security_protocol="SASL_PLAINTEXT"))
-    security = kafka_security(RuntimeSettings(
-        kafka_security_protocol="SASL_PLAINTEXT", kafka_sasl_mechanism="SCRAM-SHA-256",
-        kafka_sasl_username="svc", kafka_sasl_password="pw"))  # type: ignore[arg-type]
+    security = kafka_security(
+        RuntimeSettings(
+            kafka_security_protocol="SASL_PLAINTEXT",
+            kafka_sasl_mechanism="SCRAM-SHA-256",
+            kafka_sasl_username="svc",
+            kafka_sasl_password="pw",
+        )
+    )
     assert type(security).__name__ == "SASLScram256"
 
 
@@ -53,9 +59,10 @@ def test_aiokafka_c_extension_is_in_use_here() -> None:
 def test_startup_fails_loudly_on_pure_python_aiokafka(monkeypatch: pytest.MonkeyPatch) -> None:
     from aiokafka.record import default_records
 
-    monkeypatch.setattr(default_records, "DefaultRecordBatchBuilder",
-                        default_records._DefaultRecordBatchBuilderPy)
-    with pytest.raises(AiokafkaExtensionMissing, match="pure-Python"):
+    monkeypatch.setattr(
+        default_records, "DefaultRecordBatchBuilder", default_records._DefaultRecordBatchBuilderPy
+    )
+    with pytest.raises(AiokafkaExtensionMissingError, match="pure-Python"):
         require_aiokafka_extension()
 
 
@@ -64,9 +71,15 @@ def test_spans_go_to_a_json_lines_file_without_a_collector(tmp_path: Path) -> No
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(JsonLinesSpanExporter(path)))
     tracer = provider.get_tracer("test")
-    with tracer.start_as_current_span("train") as parent, tracer.start_as_current_span("fit"):
+    with (
+        tracer.start_as_current_span("train") as parent,
+        tracer.start_as_current_span("fit") as fit,
+    ):
+        fit.set_attribute("messaging.kafka.message.key", b"card-1")
         trace_id = parent.get_span_context().trace_id
     provider.shutdown()
     spans = [json.loads(line) for line in path.read_text().splitlines()]
     assert [s["name"] for s in spans] == ["fit", "train"]
-    assert {s["context"]["trace_id"] for s in spans} == {f"0x{trace_id:032x}"}
+    assert {s["trace_id"] for s in spans} == {f"{trace_id:032x}"}
+    assert spans[0]["parent_span_id"] == spans[1]["span_id"]
+    assert spans[0]["attributes"]["messaging.kafka.message.key"] == "card-1"

@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from driftloop_contracts.topics import TOPICS
 
 from driftloop_cli.local import LocalStack
 from driftloop_cli.local.stack import StackError
 from driftloop_cli.topics import create_topics
+from driftloop_contracts.topics import TOPICS
 
 __all__ = ["app"]
 
@@ -87,8 +87,10 @@ def topics_create(
 def topics_list() -> None:
     """Print the topic registry: name, partitions, key, producers and consumers."""
     for topic in TOPICS:
-        typer.echo(f"{topic.name:40} {topic.partitions:>3}  key={topic.key:12} "
-                   f"{','.join(topic.producers)} -> {','.join(topic.consumers)}")
+        typer.echo(
+            f"{topic.name:40} {topic.partitions:>3}  key={topic.key:12} "
+            f"{','.join(topic.producers)} -> {','.join(topic.consumers)}"
+        )
 
 
 def _print_status(stack: LocalStack) -> None:

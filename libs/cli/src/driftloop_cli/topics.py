@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
 from driftloop_contracts.topics import TOPICS, Topic
 
 __all__ = ["TOPIC_ALREADY_EXISTS", "create_topics"]

@@ -7,8 +7,17 @@ letters, bounded de-duplication, MongoDB through PyMongo's async client, and tel
 from __future__ import annotations
 
 from driftloop_runtime.dedup import Deduplicator
-from driftloop_runtime.delivery import TRANSIENT_ERRORS, BatchHandler, BatchPipeline, subscribe_batches
-from driftloop_runtime.kafka import AiokafkaExtensionMissing, create_broker, require_aiokafka_extension
+from driftloop_runtime.delivery import (
+    TRANSIENT_ERRORS,
+    BatchHandler,
+    BatchPipeline,
+    subscribe_batches,
+)
+from driftloop_runtime.kafka import (
+    AiokafkaExtensionMissingError,
+    create_broker,
+    require_aiokafka_extension,
+)
 from driftloop_runtime.mongo import create_mongo_client, ensure_indexes, open_database
 from driftloop_runtime.publishing import EventPublisher, dead_letter
 from driftloop_runtime.records import BatchResult, Incoming, Outgoing, Rejection, SourceRecord
@@ -18,7 +27,7 @@ from driftloop_runtime.telemetry import JsonLinesSpanExporter, setup_telemetry
 
 __all__ = [
     "TRANSIENT_ERRORS",
-    "AiokafkaExtensionMissing",
+    "AiokafkaExtensionMissingError",
     "BatchHandler",
     "BatchPipeline",
     "BatchResult",

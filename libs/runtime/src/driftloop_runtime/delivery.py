@@ -25,12 +25,12 @@ from typing import Any, Generic, TypeVar
 
 from aiokafka import ConsumerRecord
 from aiokafka.errors import KafkaError
-from driftloop_contracts import Event
 from faststream import AckPolicy
 from faststream.kafka import KafkaMessage
 from pydantic import ValidationError
 from pymongo.errors import ConnectionFailure
 
+from driftloop_contracts import Event
 from driftloop_runtime.publishing import EventPublisher, dead_letter
 from driftloop_runtime.records import BatchResult, Incoming, Rejection, SourceRecord
 from driftloop_runtime.service import ServiceParts
@@ -80,8 +80,10 @@ class BatchPipeline(Generic[E]):
         result = BatchResult(rejections=malformed)
         if incoming:
             result += await self._handle(incoming)
-        letters = [dead_letter(r, service=self._service, consumer_group=self._group)
-                   for r in result.rejections]
+        letters = [
+            dead_letter(r, service=self._service, consumer_group=self._group)
+            for r in result.rejections
+        ]
         await self._publisher.publish([*result.outputs, *letters])
         return result
 
@@ -157,8 +159,9 @@ def subscribe_batches(
     return pipeline
 
 
-def _source_records(raw: ConsumerRecord[Any, Any] | tuple[ConsumerRecord[Any, Any], ...]
-                    ) -> list[SourceRecord]:
+def _source_records(
+    raw: ConsumerRecord[Any, Any] | tuple[ConsumerRecord[Any, Any], ...],
+) -> list[SourceRecord]:
     records = raw if isinstance(raw, tuple) else (raw,)
     return [SourceRecord.of(record) for record in records]
 

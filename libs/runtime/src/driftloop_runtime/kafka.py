@@ -11,10 +11,10 @@ from opentelemetry.trace import TracerProvider
 
 from driftloop_runtime.settings import RuntimeSettings
 
-__all__ = ["AiokafkaExtensionMissing", "create_broker", "require_aiokafka_extension"]
+__all__ = ["AiokafkaExtensionMissingError", "create_broker", "require_aiokafka_extension"]
 
 
-class AiokafkaExtensionMissing(RuntimeError):
+class AiokafkaExtensionMissingError(RuntimeError):
     """aiokafka runs on its pure-Python record code, several times slower than its C extension."""
 
 
@@ -24,7 +24,7 @@ def require_aiokafka_extension() -> None:
 
     module = default_records.DefaultRecordBatchBuilder.__module__
     if "_crecords" not in module:
-        raise AiokafkaExtensionMissing(
+        raise AiokafkaExtensionMissingError(
             f"aiokafka is using its pure-Python record code ({module}); install a wheel with the "
             "C extension and unset AIOKAFKA_NO_EXTENSIONS"
         )

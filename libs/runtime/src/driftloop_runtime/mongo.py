@@ -1,4 +1,4 @@
-"""MongoDB through PyMongo's async API (``AsyncMongoClient``, the successor of the deprecated motor)."""
+"""MongoDB through PyMongo's ``AsyncMongoClient``, the successor of the deprecated motor."""
 
 from __future__ import annotations
 

@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from driftloop_contracts import DEAD_LETTER_TOPIC, DeadLettered
 from faststream.kafka import KafkaBroker
 from opentelemetry import context as otel_context
 
-from driftloop_runtime.records import Outgoing, Rejection
+from driftloop_contracts import DEAD_LETTER_TOPIC, DeadLettered
+from driftloop_contracts.deadletter import MAX_ORIGINAL_BYTES
+from driftloop_runtime.records import Outgoing, Rejection, SourceRecord
 
-__all__ = ["EventPublisher", "dead_letter"]
+__all__ = ["EventPublisher", "dead_letter", "dead_letter_id"]
 
-# A dead letter keeps the whole original message, but not an unbounded reason text.
+# What a dead letter can hold (its contract's bounds); past them the original is truncated and
+# the reason says so, since a dead letter that cannot be built would stop the consumer.
 MAX_REASON_CHARS = 2_000
+MAX_KEY_CHARS = 1_024
+# Base64 grows the original by a third: 512 KiB keeps a dead letter inside Kafka's default
+# 1 MiB message size (the contract itself allows up to MAX_ORIGINAL_BYTES).
+MAX_ORIGINAL_KEPT = min(512 * 1024, MAX_ORIGINAL_BYTES)
 
 
 class EventPublisher:
@@ -52,19 +59,30 @@ class EventPublisher:
 def dead_letter(rejection: Rejection, *, service: str, consumer_group: str) -> Outgoing:
     """The dead-letter event for ``rejection``: its reason, original bytes and source position."""
     source = rejection.source
+    value, note = source.value, ""
+    if len(value) > MAX_ORIGINAL_KEPT:
+        note = f" (original truncated to {MAX_ORIGINAL_KEPT} of {len(value)} bytes)"
+        value = value[:MAX_ORIGINAL_KEPT]
+    reason = rejection.reason[: MAX_REASON_CHARS - len(note)] + note
+    key = source.key.decode("utf-8", "replace")[:MAX_KEY_CHARS] if source.key is not None else None
     letter = DeadLettered(
-        event_id=f"dlq:{consumer_group}:{source.topic}:{source.partition}:{source.offset}",
+        event_id=dead_letter_id(consumer_group, source),
         occurred_at=datetime.now(UTC),
         producer=service,
         causation_id=rejection.event_id,
-        reason=rejection.reason[:MAX_REASON_CHARS],
+        reason=reason,
         error_type=rejection.error_type,
-        original_value=source.value,
-        original_key=source.key.decode("utf-8", "replace") if source.key is not None else None,
+        original_value=value,
+        original_key=key,
         source_topic=source.topic,
         source_partition=source.partition,
         source_offset=source.offset,
         consumer_group=consumer_group,
     )
-    key = letter.original_key or source.topic
-    return Outgoing(topic=DEAD_LETTER_TOPIC, key=key, event=letter, cause=source)
+    return Outgoing(topic=DEAD_LETTER_TOPIC, key=key or source.topic, event=letter, cause=source)
+
+
+def dead_letter_id(consumer_group: str, source: SourceRecord) -> str:
+    """The same id every time one group dead-letters one record, so a replay is de-duplicated."""
+    position = f"{consumer_group}|{source.topic}|{source.partition}|{source.offset}"
+    return "dlq-" + hashlib.sha256(position.encode()).hexdigest()[:40]

@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from aiokafka import ConsumerRecord
-from driftloop_contracts import Event
 from opentelemetry import propagate
 from opentelemetry.context import Context
+
+from driftloop_contracts import Event
 
 __all__ = ["BatchResult", "Incoming", "Outgoing", "Rejection", "SourceRecord"]
 

@@ -1,4 +1,4 @@
-"""Assembling and running a service: settings → telemetry → broker → subscribers → FastStream app."""
+"""Assembling and running a service: settings → telemetry → broker → handlers → app."""
 
 from __future__ import annotations
 

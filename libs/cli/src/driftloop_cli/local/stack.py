@@ -70,7 +70,9 @@ class LocalStack:
         Returns the settings that point at them. On any failure, what was started is stopped.
         """
         if any(is_alive(p.pid) for p in self.processes()):
-            raise StackError(f"already running (see {self.state_file}); `driftloop local down` first")
+            raise StackError(
+                f"already running (see {self.state_file}); `driftloop local down` first"
+            )
         started: list[ProcessInfo] = []
         try:
             env = self._start_infra(started)
@@ -97,8 +99,9 @@ class LocalStack:
     def _start_infra(self, started: list[ProcessInfo]) -> dict[str, str]:
         kafka_port, mongo_port = free_port(), free_port()
         started.append(self._spawn("broker", broker_command(kafka_port), kafka_port))
-        started.append(self._spawn("store", store_command(mongo_port, self.home / "mongo"),
-                                   mongo_port))
+        started.append(
+            self._spawn("store", store_command(mongo_port, self.home / "mongo"), mongo_port)
+        )
         bootstrap, uri = f"127.0.0.1:{kafka_port}", f"mongodb://127.0.0.1:{mongo_port}"
         self._await_ready("broker", started, lambda: kafka_answers(bootstrap))
         self._await_ready("store", started, lambda: mongo_answers(uri))
@@ -107,8 +110,9 @@ class LocalStack:
         self.env_file.write_text("".join(f"{k}={v}\n" for k, v in env.items()))
         return env
 
-    def _await_ready(self, name: str, started: list[ProcessInfo], answers: Callable[[], bool]
-                     ) -> None:
+    def _await_ready(
+        self, name: str, started: list[ProcessInfo], answers: Callable[[], bool]
+    ) -> None:
         info = next(p for p in started if p.name == name)
         ready = wait_until(lambda: answers() or not is_alive(info.pid), timeout_s=READY_TIMEOUT_S)
         if not ready or not is_alive(info.pid):
@@ -119,8 +123,9 @@ class LocalStack:
         service_env = {**env, "DRIFTLOOP_TRACES_FILE": traces}
         return self._spawn(name, [sys.executable, "-m", module], None, service_env)
 
-    def _spawn(self, name: str, command: list[str], port: int | None,
-               env: dict[str, str] | None = None) -> ProcessInfo:
+    def _spawn(
+        self, name: str, command: list[str], port: int | None, env: dict[str, str] | None = None
+    ) -> ProcessInfo:
         log = self.home / "logs" / f"{name}.log"
         process = spawn(command, log=log, env=env)
         return ProcessInfo(name=name, pid=process.pid, log=str(log), port=port, command=command)
