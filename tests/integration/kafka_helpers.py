@@ -68,3 +68,13 @@ async def committed_offset(bootstrap: str, topic: str, group_id: str) -> int | N
         return offset
     finally:
         await consumer.stop()
+
+
+async def list_topics(bootstrap: str) -> list[str]:
+    """The names of the topics the broker has."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        return list(await admin.list_topics())
+    finally:
+        await admin.close()

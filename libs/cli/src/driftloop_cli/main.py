@@ -12,6 +12,7 @@ from driftloop_cli.local import LocalStack
 from driftloop_cli.local.stack import StackError
 from driftloop_cli.topics import create_topics
 from driftloop_contracts.topics import TOPICS
+from driftloop_runtime import RuntimeSettings
 
 __all__ = ["app"]
 
@@ -71,13 +72,13 @@ def local_down(home: HomeOption = Path(".driftloop")) -> None:
 
 @topics_app.command("create")
 def topics_create(
-    bootstrap: Annotated[
-        str, typer.Option(envvar="DRIFTLOOP_KAFKA_BOOTSTRAP", help="Kafka bootstrap servers.")
-    ] = "127.0.0.1:9092",
     replication: Annotated[int, typer.Option(min=1, help="Replication factor.")] = 1,
 ) -> None:
-    """Create every topic of the registry that does not exist yet."""
-    created = asyncio.run(create_topics(bootstrap, replication=replication))
+    """Create every topic of the registry that does not exist yet.
+
+    Connects with the DRIFTLOOP_KAFKA_* settings (bootstrap servers, SASL/TLS).
+    """
+    created = asyncio.run(create_topics(RuntimeSettings(), replication=replication))
     for topic in TOPICS:
         state = "created" if topic.name in created else "exists"
         typer.echo(f"{topic.name:40} {topic.partitions:>3} partitions  {state}")

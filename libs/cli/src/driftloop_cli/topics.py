@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from driftloop_contracts.topics import TOPICS, Topic
+from driftloop_runtime import RuntimeSettings
+from driftloop_runtime.kafka import client_options
 
 __all__ = ["TOPIC_ALREADY_EXISTS", "create_topics"]
 
@@ -15,14 +17,14 @@ TOPIC_ALREADY_EXISTS = 36
 
 
 async def create_topics(
-    bootstrap: str, topics: Iterable[Topic] = TOPICS, *, replication: int = 1
+    settings: RuntimeSettings, topics: Iterable[Topic] = TOPICS, *, replication: int = 1
 ) -> list[str]:
     """Create each topic with its registered partition count; return the names newly created.
 
     Idempotent: topics that exist already are left as they are.
     """
     wanted = [NewTopic(t.name, t.partitions, replication) for t in topics]
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="driftloop-topics")
+    admin = AIOKafkaAdminClient(**client_options(settings), client_id="driftloop-topics")
     await admin.start()
     try:
         response = await admin.create_topics(wanted)

@@ -160,9 +160,10 @@ def subscribe_batches(
 
 
 def _source_records(
-    raw: ConsumerRecord[Any, Any] | tuple[ConsumerRecord[Any, Any], ...],
+    raw: ConsumerRecord[Any, Any] | Sequence[ConsumerRecord[Any, Any]],
 ) -> list[SourceRecord]:
-    records = raw if isinstance(raw, tuple) else (raw,)
+    # a tuple from the Kafka consumer, a list from FastStream's in-memory test broker
+    records = raw if isinstance(raw, tuple | list) else (raw,)
     return [SourceRecord.of(record) for record in records]
 
 

@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import ssl
+from typing import Any
 
 from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
+from faststream.kafka.security import parse_security
 from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
 from opentelemetry.trace import TracerProvider
 
 from driftloop_runtime.settings import RuntimeSettings
 
-__all__ = ["AiokafkaExtensionMissingError", "create_broker", "require_aiokafka_extension"]
+__all__ = [
+    "AiokafkaExtensionMissingError",
+    "client_options",
+    "create_broker",
+    "kafka_security",
+    "require_aiokafka_extension",
+]
 
 
 class AiokafkaExtensionMissingError(RuntimeError):
@@ -55,6 +63,15 @@ def create_broker(
         middlewares=(KafkaTelemetryMiddleware(tracer_provider=tracer_provider),),
         security=kafka_security(settings),
     )
+
+
+def client_options(settings: RuntimeSettings) -> dict[str, Any]:
+    """Keyword arguments for a plain aiokafka client (admin, producer, consumer) with the same
+    bootstrap servers and security as the services' broker."""
+    return {
+        "bootstrap_servers": settings.kafka_bootstrap,
+        **parse_security(kafka_security(settings)),
+    }
 
 
 def kafka_security(settings: RuntimeSettings) -> BaseSecurity | None:

@@ -39,9 +39,10 @@ class EventPublisher:
         producer span (and the ``traceparent`` header) continue that message's trace.
         """
         pending = [await self._send(item) for item in outgoing]
-        await asyncio.gather(*pending)
+        # FastStream's in-memory test broker delivers at once and hands back no future
+        await asyncio.gather(*(future for future in pending if future is not None))
 
-    async def _send(self, item: Outgoing) -> asyncio.Future[object]:
+    async def _send(self, item: Outgoing) -> asyncio.Future[object] | None:
         token = otel_context.attach(item.cause.trace_context()) if item.cause else None
         try:
             return await self._broker.publish(

@@ -13,6 +13,7 @@ from pathlib import Path
 from driftloop_cli.local.infra import broker_command, kafka_answers, mongo_answers, store_command
 from driftloop_cli.local.processes import free_port, is_alive, spawn, stop, wait_until
 from driftloop_cli.topics import create_topics
+from driftloop_runtime import RuntimeSettings
 
 __all__ = ["SERVICE_ENTRY_POINTS", "LocalStack", "ProcessInfo", "StackError"]
 
@@ -105,7 +106,7 @@ class LocalStack:
         bootstrap, uri = f"127.0.0.1:{kafka_port}", f"mongodb://127.0.0.1:{mongo_port}"
         self._await_ready("broker", started, lambda: kafka_answers(bootstrap))
         self._await_ready("store", started, lambda: mongo_answers(uri))
-        asyncio.run(create_topics(bootstrap))
+        asyncio.run(create_topics(RuntimeSettings(kafka_bootstrap=bootstrap)))
         env = {"DRIFTLOOP_KAFKA_BOOTSTRAP": bootstrap, "DRIFTLOOP_MONGO_URI": uri}
         self.env_file.write_text("".join(f"{k}={v}\n" for k, v in env.items()))
         return env
