@@ -130,26 +130,41 @@ async def wait_for(path: Path, timeout_s: float = 30.0) -> None:
     raise AssertionError(f"{path} never appeared")
 
 
-async def test_consumer_killed_before_publishing_gets_its_batch_again(
-    infra: dict[str, str], tmp_path: Path
-) -> None:
+async def relay_holding_a_batch(
+    infra: dict[str, str], tmp_path: Path, prefix: str, *, delay_s: str
+) -> tuple[str, str, str, subprocess.Popen[bytes]]:
+    """A relay process that has fetched a batch of 5 events and holds it for ``delay_s``."""
+    source, sink, group = unique(f"{prefix}-in"), unique(f"{prefix}-out"), unique(prefix)
     bootstrap = infra["DRIFTLOOP_KAFKA_BOOTSTRAP"]
-    source, sink, group = unique("crash-in"), unique("crash-out"), unique("crash")
     await new_topics(bootstrap, source, sink)
     await produce(bootstrap, source, [message(data_event(n)) for n in range(5)])
     marker = tmp_path / "batch-arrived"
-
-    doomed = start_relay(
+    process = start_relay(
         infra,
         tmp_path,
         input_topic=source,
         output_topic=sink,
         group_id=group,
-        delay_s="600",
+        delay_s=delay_s,
         marker=str(marker),
     )
     try:
         await wait_for(marker)
+    except BaseException:
+        process.kill()
+        process.wait(timeout=10)
+        raise
+    return source, sink, group, process
+
+
+async def test_consumer_killed_before_publishing_gets_its_batch_again(
+    infra: dict[str, str], tmp_path: Path
+) -> None:
+    bootstrap = infra["DRIFTLOOP_KAFKA_BOOTSTRAP"]
+    source, sink, group, doomed = await relay_holding_a_batch(
+        infra, tmp_path, "crash", delay_s="600"
+    )
+    try:
         # longer than aiokafka's auto-commit interval (5 s): an at-most-once consumer that
         # committed on receipt would have done so by now
         await asyncio.sleep(6)
@@ -181,22 +196,8 @@ async def test_sigterm_finishes_publishes_and_commits_the_batch_in_hand(
     infra: dict[str, str], tmp_path: Path
 ) -> None:
     bootstrap = infra["DRIFTLOOP_KAFKA_BOOTSTRAP"]
-    source, sink, group = unique("term-in"), unique("term-out"), unique("term")
-    await new_topics(bootstrap, source, sink)
-    await produce(bootstrap, source, [message(data_event(n)) for n in range(5)])
-    marker = tmp_path / "batch-arrived"
-
-    relay = start_relay(
-        infra,
-        tmp_path,
-        input_topic=source,
-        output_topic=sink,
-        group_id=group,
-        delay_s="3",
-        marker=str(marker),
-    )
+    source, sink, group, relay = await relay_holding_a_batch(infra, tmp_path, "term", delay_s="3")
     try:
-        await wait_for(marker)
         relay.send_signal(signal.SIGTERM)
         exit_code = await asyncio.to_thread(relay.wait, 30)
     finally:
