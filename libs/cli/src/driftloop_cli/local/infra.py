@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import socket
 import sys
 from pathlib import Path
 
@@ -55,6 +56,9 @@ def _secantusd() -> str:
 
 def kafka_answers(bootstrap: str) -> bool:
     """Whether a Kafka-protocol broker answers a metadata request at ``bootstrap``."""
+    host, port = bootstrap.rsplit(":", 1)
+    if not _accepts(host, int(port)):
+        return False  # not listening yet: spare the Kafka client (and its log) the refusal
 
     async def ask() -> None:
         admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=2_000)
@@ -67,6 +71,14 @@ def kafka_answers(bootstrap: str) -> bool:
     try:
         asyncio.run(asyncio.wait_for(ask(), timeout=3))
     except Exception:
+        return False
+    return True
+
+
+def _accepts(host: str, port: int) -> bool:
+    try:
+        socket.create_connection((host, port), timeout=1).close()
+    except OSError:
         return False
     return True
 
