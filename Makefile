@@ -6,7 +6,7 @@ SHELL := /bin/bash
 UV := $(shell command -v uv >/dev/null 2>&1 && echo uv || echo python3 -m uv)
 RUN := $(UV) run --frozen
 PYTEST := $(RUN) pytest
-TYPED := contracts/src libs/runtime/src libs/cli/src $(wildcard services/*/src)
+TYPED := contracts/src $(wildcard libs/*/src) $(wildcard services/*/src)
 
 .PHONY: help uv install lint typecheck contracts-check schemas test test-unit test-component \
         test-integration test-e2e local-up local-down local-status up down clean
