@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import socket
+import urllib.request
 import sys
 from pathlib import Path
 
@@ -12,7 +13,13 @@ from aiokafka.admin import AIOKafkaAdminClient
 from pymongo import MongoClient
 from pymongo.errors import PyMongoError
 
-__all__ = ["broker_command", "kafka_answers", "mongo_answers", "store_command"]
+__all__ = [
+    "broker_command",
+    "http_answers",
+    "kafka_answers",
+    "mongo_answers",
+    "store_command",
+]
 
 
 def broker_command(port: int) -> list[str]:
@@ -81,6 +88,15 @@ def _accepts(host: str, port: int) -> bool:
     except OSError:
         return False
     return True
+
+
+def http_answers(url: str) -> bool:
+    """Whether ``url`` answers with a 2xx status."""
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback URL
+            return 200 <= int(response.status) < 300
+    except OSError:
+        return False
 
 
 def mongo_answers(uri: str) -> bool:

@@ -10,15 +10,23 @@ from dataclasses import asdict, dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
 
-from driftloop_cli.local.infra import broker_command, kafka_answers, mongo_answers, store_command
+from driftloop_cli.local.infra import (
+    broker_command,
+    http_answers,
+    kafka_answers,
+    mongo_answers,
+    store_command,
+)
 from driftloop_cli.local.processes import free_port, is_alive, spawn, stop, wait_until
+from driftloop_cli.local.secrets import local_secrets
 from driftloop_cli.topics import create_topics
 from driftloop_runtime import RuntimeSettings
 
 __all__ = ["SERVICE_ENTRY_POINTS", "LocalStack", "ProcessInfo", "StackError"]
 
 SERVICE_ENTRY_POINTS = "driftloop.services"
-"""Each service registers ``name = "its_package.main"`` here; ``local up`` runs it with ``-m``."""
+"""Each service registers ``name = "its_package"`` here; ``local up`` runs it with ``-m``, gives
+it ``DRIFTLOOP_HTTP_PORT`` and waits until its ``GET /healthz`` answers."""
 
 READY_TIMEOUT_S = 60.0
 
@@ -78,7 +86,8 @@ class LocalStack:
         try:
             env = self._start_infra(started)
             if not infra_only:
-                started += [self._start_service(name, module, env) for name, module in services()]
+                env |= self._start_services(started, env)
+                self._write_env(env)
         except BaseException:
             self._stop_all(started)
             raise
@@ -108,8 +117,12 @@ class LocalStack:
         self._await_ready("store", started, lambda: mongo_answers(uri))
         asyncio.run(create_topics(RuntimeSettings(kafka_bootstrap=bootstrap)))
         env = {"DRIFTLOOP_KAFKA_BOOTSTRAP": bootstrap, "DRIFTLOOP_MONGO_URI": uri}
-        self.env_file.write_text("".join(f"{k}={v}\n" for k, v in env.items()))
+        self._write_env(env)
         return env
+
+    def _write_env(self, env: dict[str, str]) -> None:
+        self.env_file.write_text("".join(f"{k}={v}\n" for k, v in env.items()))
+        self.env_file.chmod(0o600)  # it holds the local approver token
 
     def _await_ready(
         self, name: str, started: list[ProcessInfo], answers: Callable[[], bool]
@@ -119,10 +132,24 @@ class LocalStack:
         if not ready or not is_alive(info.pid):
             raise StackError(f"{name} did not come up; see {info.log}")
 
-    def _start_service(self, name: str, module: str, env: dict[str, str]) -> ProcessInfo:
-        traces = str(self.home / "traces" / f"{name}.jsonl")
-        service_env = {**env, "DRIFTLOOP_TRACES_FILE": traces}
-        return self._spawn(name, [sys.executable, "-m", module], None, service_env)
+    def _start_services(self, started: list[ProcessInfo], env: dict[str, str]) -> dict[str, str]:
+        """Start every installed service; return the settings that reach them."""
+        secrets = local_secrets(self.home / "secrets.json")
+        reach = {"DRIFTLOOP_TOKEN": secrets.approver_token}
+        for name, module in services():
+            port = free_port()
+            service_env = {
+                **env,
+                **secrets.service_env(),
+                "DRIFTLOOP_HTTP_PORT": str(port),
+                "DRIFTLOOP_TRACES_FILE": str(self.home / "traces" / f"{name}.jsonl"),
+            }
+            started.append(self._spawn(name, [sys.executable, "-m", module], port, service_env))
+            reach[f"DRIFTLOOP_{name.upper()}_URL"] = f"http://127.0.0.1:{port}"
+        for name, _ in services():
+            url = f"{reach[f'DRIFTLOOP_{name.upper()}_URL']}/healthz"
+            self._await_ready(name, started, lambda url=url: http_answers(url))
+        return reach
 
     def _spawn(
         self, name: str, command: list[str], port: int | None, env: dict[str, str] | None = None
