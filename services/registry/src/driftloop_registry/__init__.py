@@ -1,0 +1,1 @@
+"""driftloop's registry service: specs, model versions, lineage, runs, aliases, audit."""

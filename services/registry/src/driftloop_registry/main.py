@@ -1,0 +1,65 @@
+"""The registry's composition root: settings → telemetry → store → broker → API."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from driftloop_contracts import TRAININGS_TOPIC, TrainingCompleted
+from driftloop_registry.api import install_api
+from driftloop_registry.artifacts import artifact_checker, artifact_store
+from driftloop_registry.config import RegistrySettings
+from driftloop_registry.handlers import on_training_completed
+from driftloop_registry.registry import Registry
+from driftloop_registry.store import INDEXES, RegistryStore
+from driftloop_runtime import (
+    EventPublisher,
+    ServiceParts,
+    create_mongo_client,
+    open_database,
+    subscribe_batches,
+)
+
+__all__ = ["CONSUMER_GROUP", "create_app"]
+
+CONSUMER_GROUP = "registry"
+
+
+def create_app(settings: RegistrySettings) -> FastAPI:
+    """The registry: REST API plus the ``training completed`` consumer, started by the app."""
+    parts = ServiceParts("registry", settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        client = create_mongo_client(settings, appname="driftloop-registry")
+        database = await open_database(client, settings, INDEXES)
+        app.state.store = store = RegistryStore(database)
+        app.state.artifacts = artifacts = await artifact_store(database)
+        app.state.registry = registry = Registry(store, artifact_checker(artifacts, settings))
+        app.state.publisher = EventPublisher(parts.broker)
+        subscribe_batches(
+            parts,
+            topic=TRAININGS_TOPIC,
+            group_id=CONSUMER_GROUP,
+            contract=TrainingCompleted,
+            handler=on_training_completed(registry),
+        )
+        await parts.broker.start()
+        try:
+            yield
+        finally:
+            await parts.broker.stop()
+            await client.close()
+            parts.tracer_provider.shutdown()
+
+    app = FastAPI(
+        title="driftloop registry",
+        version="1",
+        lifespan=lifespan,
+        description="Dataset specs, model versions, lineage, runs, aliases and audit.",
+    )
+    app.state.settings = settings
+    install_api(app)
+    return app
