@@ -2,7 +2,8 @@
 
 scikit-learn models travel as skops files loaded against an explicit allow-list of types; river
 models as pickles signed with the registry's HMAC key and loaded by a restricted unpickler. Every
-artifact carries the SHA-256 of its payload, checked before anything is deserialised.
+artifact carries the SHA-256 of its payload, checked before anything is deserialised, and lives
+in GridFS (or an in-memory fake) behind :class:`~driftloop_artifacts.store.ArtifactStore`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,14 @@ from driftloop_artifacts.errors import (
 from driftloop_artifacts.river_format import RIVER_SAFE_GLOBALS
 from driftloop_artifacts.signing import MIN_KEY_BYTES, key_from_secret
 from driftloop_artifacts.skops_format import SKOPS_ALLOWED_TYPES
+from driftloop_artifacts.store import (
+    ArtifactStore,
+    ArtifactStream,
+    GridFSArtifactStore,
+    InMemoryArtifactStore,
+    StoredArtifact,
+    artifact_id_from_uri,
+)
 
 __all__ = [
     "FORMATS",
@@ -32,8 +41,14 @@ __all__ = [
     "ArtifactFormat",
     "ArtifactNotFoundError",
     "ArtifactRefused",
+    "ArtifactStore",
+    "ArtifactStream",
+    "GridFSArtifactStore",
+    "InMemoryArtifactStore",
     "InvalidSigningKeyError",
+    "StoredArtifact",
     "UnsupportedModelError",
+    "artifact_id_from_uri",
     "decode_model",
     "encode_model",
     "format_for",
