@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from driftloop_cli.commands import models_app, runs_app, spec_app
 from driftloop_cli.local import LocalStack
 from driftloop_cli.local.stack import StackError
 from driftloop_cli.topics import create_topics
@@ -21,6 +22,9 @@ local_app = typer.Typer(help="Run driftloop on this machine, no Docker.", no_arg
 topics_app = typer.Typer(help="driftloop's Kafka topics.", no_args_is_help=True)
 app.add_typer(local_app, name="local")
 app.add_typer(topics_app, name="topics")
+app.add_typer(spec_app, name="spec")
+app.add_typer(models_app, name="models")
+app.add_typer(runs_app, name="runs")
 
 HomeOption = Annotated[
     Path, typer.Option("--home", help="Where the local stack keeps its state, data and logs.")
