@@ -25,8 +25,12 @@ def test_the_first_model_of_a_dataset_is_promoted() -> None:
 
 @pytest.mark.parametrize(
     ("candidate", "champion", "action"),
-    [(0.90, 0.88, "promote"), (0.89, 0.88, "promote"), (0.885, 0.88, "reject"),
-     (0.80, 0.88, "reject")],
+    [
+        (0.90, 0.88, "promote"),
+        (0.89, 0.88, "promote"),
+        (0.885, 0.88, "reject"),
+        (0.80, 0.88, "reject"),
+    ],
 )
 def test_automatic_promotion_needs_the_minimum_improvement(
     candidate: float, champion: float, action: str

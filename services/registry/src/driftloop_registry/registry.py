@@ -258,22 +258,22 @@ class Registry:
             "event_id": f"model.{'promoted' if kind == 'promote' else 'rolled_back'}:"
             f"{name}:{version}:{alias}:{revision + 1}",
         }
-        async with self._store.client_session() as session, await session.start_transaction():
-            try:
+        try:
+            async with self._store.client_session() as session, await session.start_transaction():
                 await self._store.move_alias(move, expected_revision=revision, session=session)
-            except AliasConflictError as error:
-                raise ConflictError(f"{error}; reload and try again") from error
-            await self._store.set_stage(name, version, alias, session=session)
-            if previous is not None and alias == "champion":
-                await self._store.set_stage(name, previous, "archived", session=session)
-            await self._audit(
-                actor,
-                f"alias.{kind}",
-                f"model:{name}:{version}",
-                f"{alias}: {reason}",
-                evidence,
-                session=session,
-            )
+                await self._store.set_stage(name, version, alias, session=session)
+                if previous is not None and alias == "champion":
+                    await self._store.set_stage(name, previous, "archived", session=session)
+                await self._audit(
+                    actor,
+                    f"alias.{kind}",
+                    f"model:{name}:{version}",
+                    f"{alias}: {reason}",
+                    evidence,
+                    session=session,
+                )
+        except AliasConflictError as error:
+            raise ConflictError(f"{error}; reload and try again") from error
         return move
 
     async def _version(self, name: str, version: int) -> Document:

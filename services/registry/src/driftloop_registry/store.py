@@ -9,7 +9,7 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import DuplicateKeyError, OperationFailure
 
 from driftloop_runtime.mongo import Document, IndexPlan
 
@@ -218,9 +218,12 @@ class RegistryStore:
                 {**move, "revision": expected_revision + 1}, session=session
             )
         except DuplicateKeyError as error:
-            raise AliasConflictError(
-                f"{move['alias']} of {move['name']} moved meanwhile"
-            ) from error
+            raise AliasConflictError(conflict) from error
+        except OperationFailure as error:
+            # inside a transaction, a concurrent move surfaces as a write conflict
+            if error.has_error_label("TransientTransactionError"):
+                raise AliasConflictError(conflict) from error
+            raise
 
     async def alias_history(self, name: str, alias: str | None = None) -> list[Document]:
         """The alias moves of model ``name``, oldest first."""
