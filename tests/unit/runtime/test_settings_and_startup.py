@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
+from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from pydantic import ValidationError
@@ -13,6 +14,7 @@ from driftloop_runtime import (
     JsonLinesSpanExporter,
     RuntimeSettings,
     require_aiokafka_extension,
+    traced,
 )
 from driftloop_runtime.kafka import kafka_security
 
@@ -83,3 +85,23 @@ def test_spans_go_to_a_json_lines_file_without_a_collector(tmp_path: Path) -> No
     assert {s["trace_id"] for s in spans} == {f"{trace_id:032x}"}
     assert spans[0]["parent_span_id"] == spans[1]["span_id"]
     assert spans[0]["attributes"]["messaging.kafka.message.key"] == "card-1"
+
+
+async def test_a_traced_domain_step_gets_its_own_child_span(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "steps.jsonl"
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(JsonLinesSpanExporter(path)))
+    tracer = provider.get_tracer("test")
+    monkeypatch.setattr(trace, "get_tracer", lambda *_args, **_kwargs: tracer)
+
+    @traced("registry.promote")
+    async def promote(version: int) -> int:
+        return version + 1
+
+    with tracer.start_as_current_span("http request"):
+        assert await promote(7) == 8
+    provider.shutdown()
+    spans = {s["name"]: s for s in map(json.loads, path.read_text().splitlines())}
+    assert spans["registry.promote"]["parent_span_id"] == spans["http request"]["span_id"]

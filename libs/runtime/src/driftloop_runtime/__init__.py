@@ -23,7 +23,7 @@ from driftloop_runtime.publishing import EventPublisher, dead_letter
 from driftloop_runtime.records import BatchResult, Incoming, Outgoing, Rejection, SourceRecord
 from driftloop_runtime.service import ServiceParts, build_service, run_service
 from driftloop_runtime.settings import RuntimeSettings
-from driftloop_runtime.telemetry import JsonLinesSpanExporter, setup_telemetry
+from driftloop_runtime.telemetry import JsonLinesSpanExporter, setup_telemetry, traced
 
 __all__ = [
     "TRANSIENT_ERRORS",
@@ -50,4 +50,5 @@ __all__ = [
     "run_service",
     "setup_telemetry",
     "subscribe_batches",
+    "traced",
 ]

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from opentelemetry import trace
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
@@ -16,7 +17,7 @@ from opentelemetry.trace import format_span_id, format_trace_id
 
 from driftloop_runtime.settings import RuntimeSettings
 
-__all__ = ["JsonLinesSpanExporter", "setup_telemetry", "span_record"]
+__all__ = ["JsonLinesSpanExporter", "setup_telemetry", "span_record", "traced"]
 
 
 class JsonLinesSpanExporter(SpanExporter):
@@ -43,6 +44,29 @@ class JsonLinesSpanExporter(SpanExporter):
         """Close the file."""
         with self._lock:
             self._file.close()
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def traced(span_name: str) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:
+    """Run an async domain step (train, evaluate, promote, swap) in a span of its own.
+
+    The span is a child of the current one (the consumed event's, or the HTTP request's), so
+    the step shows up in the trace of what caused it.
+    """
+    tracer = trace.get_tracer("driftloop")
+
+    def wrap(step: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+        @functools.wraps(step)
+        async def run(*args: P.args, **kwargs: P.kwargs) -> R:
+            with tracer.start_as_current_span(span_name):
+                return await step(*args, **kwargs)
+
+        return run
+
+    return wrap
 
 
 def span_record(span: ReadableSpan) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from driftloop_registry.policy import (
     rollback_target,
 )
 from driftloop_registry.store import AliasConflictError, RegistryStore
-from driftloop_runtime import Outgoing
+from driftloop_runtime import Outgoing, traced
 from driftloop_runtime.mongo import Document
 from driftloop_spec import DatasetSpec, higher_is_better
 
@@ -70,6 +70,7 @@ class Registry:
         self._check_artifact = check_artifact
         self._now = clock
 
+    @traced("registry.apply_spec")
     async def apply_spec(self, spec: DatasetSpec, actor: str) -> SpecApplication:
         """Store ``spec`` as a new version, unless it equals the newest (then nothing changes)."""
         latest = await self._store.latest_spec(spec.name)
@@ -95,6 +96,7 @@ class Registry:
         )
         return SpecApplication(record, created=True, events=[spec_event(record)])
 
+    @traced("registry.register_training")
     async def register_training(self, result: TrainingCompleted) -> list[Outgoing]:
         """Record a training run; register its model version and apply the promotion policy."""
         await self._store.upsert_run(self._run_record(result))
@@ -107,6 +109,7 @@ class Registry:
             await self._apply_decision(version)
         return [registered_event(version), *await self._decision_events(version)]
 
+    @traced("registry.promote")
     async def promote(
         self,
         name: str,
@@ -136,6 +139,7 @@ class Registry:
         )
         return alias_event(move, record)
 
+    @traced("registry.rollback")
     async def rollback(
         self, name: str, *, actor: str, reason: str, alias: ServingAlias = "champion"
     ) -> Outgoing:
