@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from driftloop_registry.policy import (
     AliasMove,
     PromotionPolicy,
