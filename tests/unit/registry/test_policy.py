@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import pytest
 
 from driftloop_registry.policy import (
@@ -73,7 +75,8 @@ def test_a_candidate_without_the_policy_metric_is_rejected() -> None:
 
 
 def test_rollback_restores_the_version_that_served_before() -> None:
-    promote, rollback = "promote", "rollback"
+    promote: Literal["promote"] = "promote"
+    rollback: Literal["rollback"] = "rollback"
     assert rollback_target([]) is None
     assert rollback_target([AliasMove(promote, 1)]) is None
     history = [AliasMove(promote, 1), AliasMove(promote, 2), AliasMove(promote, 3)]

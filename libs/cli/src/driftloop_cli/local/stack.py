@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import sys
 from collections.abc import Callable
@@ -148,7 +149,7 @@ class LocalStack:
             reach[f"DRIFTLOOP_{name.upper()}_URL"] = f"http://127.0.0.1:{port}"
         for name, _ in services():
             url = f"{reach[f'DRIFTLOOP_{name.upper()}_URL']}/healthz"
-            self._await_ready(name, started, lambda url=url: http_answers(url))
+            self._await_ready(name, started, functools.partial(http_answers, url))
         return reach
 
     def _spawn(
