@@ -9,7 +9,7 @@ PYTEST := $(RUN) pytest
 TYPED := contracts/src $(wildcard libs/*/src) $(wildcard services/*/src)
 
 .PHONY: help uv install lint typecheck contracts-check schemas test test-unit test-component \
-        test-integration test-e2e local-up local-down local-status up down clean
+        test-integration test-e2e bench local-up local-down local-status up down clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -49,6 +49,9 @@ test-integration: install ## on the embedded broker and store (started and stopp
 
 test-e2e: install ## the whole loop through public topics
 	$(PYTEST) -m e2e tests
+
+bench: install ## runtime relay vs bare aiokafka loop, as a ratio (EVENTS=20000 ROUNDS=3)
+	$(RUN) python -m bench.runtime_relay $(if $(EVENTS),--events $(EVENTS)) $(if $(ROUNDS),--rounds $(ROUNDS))
 
 local-up: install ## start the embedded broker, store and services (state in .driftloop/)
 	$(RUN) driftloop local up
