@@ -124,10 +124,8 @@ async def test_models_runs_promote_and_rollback_of_registered_versions(
     await register(registry_service, infra, dataset, version=1, roc_auc=0.80, champion=None)
     await register(registry_service, infra, dataset, version=2, roc_auc=0.82, champion=(1, 0.80))
 
-    models = driftloop(env, "models", "list")
-    assert [dataset, dataset, "v2", "-"] in [
-        line.split()[:4] for line in models.stdout.splitlines()
-    ]
+    models = driftloop(env, "models", "list").stdout.splitlines()
+    assert [dataset, dataset, "v2", "(rev", "2)", "-"] in [line.split()[:6] for line in models]
     versions = driftloop(env, "models", "list", dataset)
     rows = [line.split() for line in versions.stdout.splitlines()]
     assert [row[:3] for row in rows] == [

@@ -68,9 +68,9 @@ def test_list_shows_each_models_champion_and_shadow(registry: FakeRegistry) -> N
 
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == [
-        "MODEL    DATASET  CHAMPION  SHADOW  CREATED",
-        "fraud    fraud    v3        v4      2025-02-27 09:00:00Z",
-        "sensors  sensors  -         -       2025-03-01 10:00:00Z",
+        "MODEL    DATASET  CHAMPION    SHADOW      CREATED",
+        "fraud    fraud    v3 (rev 2)  v4 (rev 1)  2025-02-27 09:00:00Z",
+        "sensors  sensors  -           -           2025-03-01 10:00:00Z",
     ]
 
 

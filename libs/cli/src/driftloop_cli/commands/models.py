@@ -40,7 +40,8 @@ def list_models(
     registry_url: RegistryUrlOption = None,
     token: TokenOption = None,
 ) -> None:
-    """Every model with its champion and shadow; with NAME, that model's versions."""
+    """Every model with its champion and shadow (version and revision); with NAME, that model's
+    versions."""
     with registry(ctx, registry_url, token) as client:
         found = client.versions(name) if name else client.models()
     if as_json:
@@ -85,7 +86,8 @@ def promote(
         typer.Option(
             "--expected-revision",
             min=0,
-            help="Refuse (409) unless the alias is still at this revision (0: never set).",
+            help="Refuse (409) unless the alias is still at this revision, as `models list` "
+            "shows it (0: never set).",
             show_default=False,
         ),
     ] = None,
@@ -127,7 +129,7 @@ def rollback(
 def _models(found: list[dict[str, Any]]) -> list[list[str]]:
     def held(model: dict[str, Any], alias: str) -> str:
         pointer = (model.get("aliases") or {}).get(alias)
-        return f"v{pointer['version']}" if pointer else NONE
+        return f"v{pointer['version']} (rev {pointer['revision']})" if pointer else NONE
 
     return [
         [
