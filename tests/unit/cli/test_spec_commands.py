@@ -163,3 +163,15 @@ def test_show_of_an_unknown_dataset(registry: FakeRegistry) -> None:
 
     assert result.exit_code == 1
     assert result.stderr.startswith("cannot show spec nope: spec nope does not exist (HTTP 404)")
+
+
+def test_an_invalid_setting_is_named(
+    registry: FakeRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DRIFTLOOP_REGISTRY_TIMEOUT_S", "soon")
+
+    result = registry.run("spec", "list")
+
+    assert result.exit_code == 2
+    assert result.stderr.startswith("invalid driftloop settings: registry_timeout_s: ")
+    assert registry.requests == []
