@@ -11,7 +11,7 @@ and republish them to their own output topic:
 Both are measured the same way, by an observer consumer in the same process that counts the
 records on the contender's output topic (an output counts once the broker has it, which is after
 the contender's producer was acknowledged). Its cost is the same in both runs. The clock starts
-with the clients (``consumer.start()`` / ``broker.start()``) and stops when the observer has seen
+with the clients (``consumer.start()`` / ``relay.start()``) and stops when the observer has seen
 N outputs. Joining a new consumer group takes seconds on its own (about half the session timeout
 on the embedded broker), so the rate that is compared is the one after the join: outputs seen
 after the observer's first fetch, divided by the time from that fetch to the N-th output.
@@ -268,9 +268,9 @@ async def bench_runtime(settings: RuntimeSettings, source: str, events: int, wor
         )
     )
     try:
-        return await timed(options, sink, events, relay.broker.start)
+        return await timed(options, sink, events, relay.start)
     finally:
-        await relay.broker.stop()
+        await relay.stop()
         relay.tracer_provider.shutdown()
 
 

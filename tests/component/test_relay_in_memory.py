@@ -9,6 +9,7 @@ import pytest
 from faststream.kafka import TestKafkaBroker
 
 from driftloop_contracts import DEAD_LETTER_TOPIC, DataEvent, DeadLettered
+from driftloop_runtime import BrokerEventPublisher
 from tests.integration.apps.relay import RelaySettings, wire
 
 pytestmark = pytest.mark.component
@@ -21,7 +22,8 @@ async def test_a_published_event_is_relayed_and_a_bad_one_dead_lettered(tmp_path
             output_topic="out",
             group_id="relay",
             traces_file=tmp_path / "traces.jsonl",
-        )
+        ),
+        publisher=BrokerEventPublisher,  # what TestKafkaBroker intercepts
     )
     relayed: list[DataEvent] = []
     letters: list[DeadLettered] = []

@@ -79,12 +79,12 @@ async def test_batch_flows_and_bad_messages_become_dead_letters(
             infra, tmp_path, input_topic=source, output_topic=sink, group_id=unique("relay")
         )
     )
-    await relay.broker.start()
+    await relay.start()
     try:
         outputs = await read_all(bootstrap, sink, expect=20)
         letters = await read_all(bootstrap, DEAD_LETTER_TOPIC, expect=dead_before + 3)
     finally:
-        await relay.broker.stop()
+        await relay.stop()
 
     relayed = sorted(
         (DataEvent.model_validate_json(r.value) for r in outputs),
@@ -177,11 +177,11 @@ async def test_consumer_killed_before_publishing_gets_its_batch_again(
     relay = wire(
         relay_settings(infra, tmp_path, input_topic=source, output_topic=sink, group_id=group)
     )
-    await relay.broker.start()
+    await relay.start()
     try:
         outputs = await read_all(bootstrap, sink, expect=5)
     finally:
-        await relay.broker.stop()
+        await relay.stop()
     assert sorted(r.value for r in outputs) == sorted(doubled_json(n) for n in range(5))
     assert await committed_offset(bootstrap, source, group) == 5
 

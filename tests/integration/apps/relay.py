@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from faststream import FastStream
 
@@ -52,8 +53,8 @@ def doubled(event: DataEvent) -> DataEvent:
     )
 
 
-def wire(settings: RelaySettings) -> ServiceParts:
-    parts = ServiceParts("relay", settings)
+def wire(settings: RelaySettings, **options: Any) -> ServiceParts:
+    parts = ServiceParts("relay", settings, **options)
 
     async def handle(batch: Sequence[Incoming[DataEvent]]) -> BatchResult:
         if settings.marker is not None:

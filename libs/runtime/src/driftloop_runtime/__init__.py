@@ -19,7 +19,12 @@ from driftloop_runtime.kafka import (
     require_aiokafka_extension,
 )
 from driftloop_runtime.mongo import create_mongo_client, ensure_indexes, open_database
-from driftloop_runtime.publishing import EventPublisher, dead_letter
+from driftloop_runtime.publishing import (
+    BrokerEventPublisher,
+    EventPublisher,
+    KafkaEventPublisher,
+    dead_letter,
+)
 from driftloop_runtime.records import BatchResult, Incoming, Outgoing, Rejection, SourceRecord
 from driftloop_runtime.service import ServiceParts, build_service, run_service
 from driftloop_runtime.settings import RuntimeSettings
@@ -31,10 +36,12 @@ __all__ = [
     "BatchHandler",
     "BatchPipeline",
     "BatchResult",
+    "BrokerEventPublisher",
     "Deduplicator",
     "EventPublisher",
     "Incoming",
     "JsonLinesSpanExporter",
+    "KafkaEventPublisher",
     "Outgoing",
     "Rejection",
     "RuntimeSettings",

@@ -137,7 +137,7 @@ def subscribe_batches(
     pipeline = BatchPipeline(
         contract=contract,
         handler=handler,
-        publisher=EventPublisher(parts.broker),
+        publisher=parts.publisher,
         service=parts.name,
         consumer_group=group_id,
         transient_backoff_s=settings.transient_error_backoff_s,

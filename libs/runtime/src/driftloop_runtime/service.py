@@ -11,6 +11,7 @@ from faststream.kafka import KafkaBroker
 from opentelemetry.sdk.trace import TracerProvider
 
 from driftloop_runtime.kafka import create_broker
+from driftloop_runtime.publishing import EventPublisher, KafkaEventPublisher
 from driftloop_runtime.settings import RuntimeSettings
 from driftloop_runtime.telemetry import setup_telemetry
 
@@ -20,14 +21,43 @@ __all__ = ["ServiceParts", "build_service", "run_service"]
 class ServiceParts:
     """What a service's composition root wires its handlers to."""
 
-    def __init__(self, name: str, settings: RuntimeSettings) -> None:
-        """Set up telemetry for ``name`` and a broker that reports to it."""
+    def __init__(
+        self,
+        name: str,
+        settings: RuntimeSettings,
+        *,
+        publisher: Callable[[KafkaBroker], EventPublisher] | None = None,
+    ) -> None:
+        """Set up telemetry for ``name``, a broker that consumes, and a publisher for outputs.
+
+        ``publisher`` swaps the Kafka publisher for another, e.g. ``BrokerEventPublisher`` so
+        that FastStream's in-memory test broker sees what the handlers publish. Nothing
+        connects until ``start``.
+        """
         self.name = name
         self.settings = settings
         self.tracer_provider: TracerProvider = setup_telemetry(name, settings)
+        client_id = f"driftloop-{name}"
         self.broker: KafkaBroker = create_broker(
-            settings, client_id=f"driftloop-{name}", tracer_provider=self.tracer_provider
+            settings, client_id=client_id, tracer_provider=self.tracer_provider
         )
+        self.publisher: EventPublisher = (
+            publisher(self.broker)
+            if publisher
+            else KafkaEventPublisher(
+                settings, client_id=client_id, tracer_provider=self.tracer_provider
+            )
+        )
+
+    async def start(self) -> None:
+        """Connect the publisher, then start consuming."""
+        await self.publisher.start()
+        await self.broker.start()
+
+    async def stop(self) -> None:
+        """Stop consuming (the batch in hand is finished), then flush and close the publisher."""
+        await self.broker.stop()
+        await self.publisher.stop()
 
 
 def build_service(parts: ServiceParts) -> FastStream:
@@ -37,6 +67,8 @@ def build_service(parts: ServiceParts) -> FastStream:
     finished, published and committed (up to ``graceful_timeout_s``), then the app exits.
     """
     app = FastStream(parts.broker)
+    app.on_startup(parts.publisher.start)
+    app.after_shutdown(parts.publisher.stop)
     app.after_shutdown(parts.tracer_provider.shutdown)
     return app
 

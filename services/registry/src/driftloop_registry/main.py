@@ -15,7 +15,6 @@ from driftloop_registry.handlers import on_training_completed
 from driftloop_registry.registry import Registry
 from driftloop_registry.store import INDEXES, RegistryStore
 from driftloop_runtime import (
-    EventPublisher,
     ServiceParts,
     create_mongo_client,
     open_database,
@@ -38,7 +37,7 @@ def create_app(settings: RegistrySettings) -> FastAPI:
         app.state.store = store = RegistryStore(database)
         app.state.artifacts = artifacts = await artifact_store(database)
         app.state.registry = registry = Registry(store, artifact_checker(artifacts, settings))
-        app.state.publisher = EventPublisher(parts.broker)
+        app.state.publisher = parts.publisher
         subscribe_batches(
             parts,
             topic=TRAININGS_TOPIC,
@@ -46,11 +45,11 @@ def create_app(settings: RegistrySettings) -> FastAPI:
             contract=TrainingCompleted,
             handler=on_training_completed(registry),
         )
-        await parts.broker.start()
+        await parts.start()
         try:
             yield
         finally:
-            await parts.broker.stop()
+            await parts.stop()
             await client.close()
             parts.tracer_provider.shutdown()
 
