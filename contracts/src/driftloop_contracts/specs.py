@@ -16,13 +16,42 @@ from driftloop_contracts.types import DatasetName, Name, Sha256Hex, Version
 __all__ = ["SpecApplied", "spec_digest"]
 
 _SPEC: dict[str, JsonValue] = {
-    "dataset": ex.DATASET,
-    "version": 3,
-    "entity_key": "entity_id",
-    "fields": {"amount": {"type": "float", "min": 0}, "country": {"type": "category"}},
-    "label": {"name": "is_fraud", "task": "binary"},
-    "features": [{"name": "amount", "from": "amount"}],
-    "model": {"kind": "sklearn", "estimator": "sklearn.linear_model.LogisticRegression"},
+    # A small but complete spec document, in the canonical form the registry stores and sends
+    # (driftloop_spec.DatasetSpec.to_document(); a test checks that it still validates).
+    "name": ex.DATASET,
+    "entity": "card",
+    "fields": {
+        "amount": {"type": "float", "required": True, "nullable": False, "min": 0.0},
+        "country": {"type": "category", "required": True, "nullable": False},
+    },
+    "label": {
+        "name": "is_fraud",
+        "task": "binary",
+        "type": "bool",
+        "classes": [False, True],
+        "positive": True,
+    },
+    "features": [
+        {"name": "amount_log", "transform": "log1p", "field": "amount"},
+        {"name": "hour", "transform": "hour_of_day", "timezone": "UTC"},
+        {"name": "card_count_1h", "transform": "aggregate", "fn": "count", "window": "1h"},
+    ],
+    "model": {
+        "kind": "sklearn",
+        "estimator": "sklearn.linear_model.LogisticRegression",
+        "params": {"C": 0.5},
+    },
+    "training": {"window": "7d", "holdout": 0.2, "min_labelled_rows": 500},
+    "drift": {
+        "detectors": [
+            {"signal": "data", "method": "psi", "features": "all", "threshold": 0.2},
+            {"signal": "performance", "method": "adwin", "params": {}},
+        ],
+        "min_samples": 500,
+        "cooldown": "10m",
+        "min_post_change_labels": 200,
+    },
+    "promotion": {"metric": "roc_auc", "min_improvement": 0.005, "mode": "automatic"},
 }
 
 
