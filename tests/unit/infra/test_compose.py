@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.unit.infra._files import COMPOSE_FILE, REPO
+from tests.unit.infra._files import COMPOSE_FILE, REPO, dockerfile_instructions
 
 pytestmark = pytest.mark.unit
 
@@ -193,13 +193,7 @@ def test_the_shared_service_block_carries_env_dependencies_and_restart(
 
 
 def _dockerfile_instructions(path: Path) -> list[tuple[str, str]]:
-    text = re.sub(r"\\\n", " ", path.read_text(encoding="utf-8"))
-    lines = [line.strip() for line in text.splitlines()]
-    return [
-        (line.split(None, 1)[0].upper(), line.split(None, 1)[1])
-        for line in lines
-        if line and not line.startswith("#")
-    ]
+    return dockerfile_instructions(path.read_text(encoding="utf-8"))
 
 
 def test_the_topics_job_runs_driftloop_topics_create_once(

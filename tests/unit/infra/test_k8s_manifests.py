@@ -66,7 +66,7 @@ def test_the_secret_template_holds_only_marked_placeholders() -> None:
     assert text.startswith("# TEMPLATE")
     secret = _resource("Secret", [TEMPLATE])
     for key, value in secret["stringData"].items():
-        if re.search(r"(PASSWORD|TOKEN|KEY|USERNAME|URI)$", key):
+        if re.search(r"(PASSWORD|TOKENS?|KEY|USERNAME|URI)$", key):
             assert "CHANGE_ME" in value, key
 
 
@@ -84,3 +84,32 @@ def test_the_topic_job_runs_the_tools_image_with_the_shared_settings() -> None:
     uid = pod["securityContext"]["runAsUser"]
     assert pod["securityContext"]["runAsNonRoot"] is True
     assert f"USER {uid}:" in dockerfile
+
+
+def _containers(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    spec = doc.get("spec", {})
+    pod = spec.get("template", {}).get("spec", {})
+    found = pod.get("containers", []) + pod.get("initContainers", [])
+    assert isinstance(found, list)
+    return found
+
+
+def test_every_key_a_workload_takes_from_the_secret_or_configmap_exists() -> None:
+    secret = _resource("Secret", [TEMPLATE])
+    config = _resource("ConfigMap")
+    provided = {
+        ("secretKeyRef", secret["metadata"]["name"]): set(secret["stringData"]),
+        ("configMapKeyRef", config["metadata"]["name"]): set(config["data"]),
+    }
+    refs = [
+        (kind, ref)
+        for name in _kustomization()["resources"]
+        for doc in _documents(K8S / name)
+        for container in _containers(doc)
+        for item in container.get("env", [])
+        for kind, ref in item.get("valueFrom", {}).items()
+        if kind in ("secretKeyRef", "configMapKeyRef")
+    ]
+    assert refs
+    for kind, ref in refs:
+        assert ref["key"] in provided[(kind, ref["name"])], f"{kind} {ref}"
