@@ -132,7 +132,6 @@ class Registry:
             "promote",
             actor=actor,
             reason=reason,
-            evidence=record["metrics"],
             current=current,
             expected_revision=expected_revision,
             causation_id=causation_id,
@@ -151,15 +150,7 @@ class Registry:
         record = await self._version(name, target)
         current = await self._store.alias(name, alias)
         move = await self._move(
-            record,
-            alias,
-            "rollback",
-            actor=actor,
-            reason=reason,
-            evidence=record["metrics"],
-            current=current,
-            expected_revision=None,
-            causation_id=None,
+            record, alias, "rollback", actor=actor, reason=reason, current=current
         )
         return alias_event(move, record)
 
@@ -216,7 +207,6 @@ class Registry:
                 reason=decision["reason"],
                 evidence=decision["evidence"],
                 current=current,
-                expected_revision=None,
                 causation_id=f"model.registered:{name}:{version}",
             )
         elif decision["action"] == "reject":
@@ -236,11 +226,14 @@ class Registry:
         *,
         actor: str,
         reason: str,
-        evidence: dict[str, float],
         current: Document | None,
-        expected_revision: int | None,
-        causation_id: str | None,
+        evidence: dict[str, float] | None = None,
+        expected_revision: int | None = None,
+        causation_id: str | None = None,
     ) -> Document:
+        """Move ``alias`` to ``record``'s version in one transaction (pointer, history, stages,
+        audit); ``evidence`` defaults to the version's own metrics."""
+        evidence = record["metrics"] if evidence is None else evidence
         revision = (
             expected_revision
             if expected_revision is not None
