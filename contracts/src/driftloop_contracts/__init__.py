@@ -11,7 +11,13 @@ from driftloop_contracts.data import DataEvent, DataValidated, OutcomeEvent, Out
 from driftloop_contracts.deadletter import DeadLettered
 from driftloop_contracts.envelope import ContractModel, Event
 from driftloop_contracts.features import FeaturesComputed
-from driftloop_contracts.lifecycle import Alias, ModelPromoted, ModelRegistered, ModelRolledBack
+from driftloop_contracts.lifecycle import (
+    Alias,
+    ModelPromoted,
+    ModelRegistered,
+    ModelRetired,
+    ModelRolledBack,
+)
 from driftloop_contracts.monitoring import (
     ChangePoint,
     DriftDetected,
@@ -35,6 +41,7 @@ from driftloop_contracts.topics import (
     FEATURES_TOPIC,
     MODELS_PROMOTED_TOPIC,
     MODELS_REGISTERED_TOPIC,
+    MODELS_RETIRED_TOPIC,
     MODELS_ROLLED_BACK_TOPIC,
     OUTCOMES_TOPIC,
     OUTCOMES_VALIDATED_TOPIC,
@@ -59,6 +66,7 @@ __all__ = [
     "FEATURES_TOPIC",
     "MODELS_PROMOTED_TOPIC",
     "MODELS_REGISTERED_TOPIC",
+    "MODELS_RETIRED_TOPIC",
     "MODELS_ROLLED_BACK_TOPIC",
     "OUTCOMES_TOPIC",
     "OUTCOMES_VALIDATED_TOPIC",
@@ -83,6 +91,7 @@ __all__ = [
     "FeaturesComputed",
     "ModelPromoted",
     "ModelRegistered",
+    "ModelRetired",
     "ModelRolledBack",
     "NumericReference",
     "OutcomeEvent",

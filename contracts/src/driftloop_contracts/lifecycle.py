@@ -23,7 +23,7 @@ from driftloop_contracts.types import (
     Version,
 )
 
-__all__ = ["Alias", "ModelPromoted", "ModelRegistered", "ModelRolledBack"]
+__all__ = ["Alias", "ModelPromoted", "ModelRegistered", "ModelRetired", "ModelRolledBack"]
 
 Alias = Literal["champion", "shadow", "candidate", "archived"]
 """A model version's role: serving (champion), shadow-serving, awaiting a decision, or retired."""
@@ -135,4 +135,35 @@ class ModelRolledBack(_ModelVersionEvent):
             reason="false positives up 3x since version 8 went live",
             evidence={"precision": 0.41},
             previous_version=8,
+        )
+
+
+class ModelRetired(_ModelVersionEvent):
+    """A model version lost a serving alias and nothing took its place.
+
+    Topic ``driftloop.models.retired.v1``, Kafka key = ``dataset``. Today this ends a shadow
+    run: the shadow was promoted to champion, lost against the champion on live labels, or an
+    operator retired it. The scorer stops serving ``version`` under ``alias``.
+    """
+
+    event_type: Literal["model.retired"] = event_type_field("model.retired")
+    alias: Literal["shadow"] = Field(
+        default="shadow", description="Alias the version no longer holds."
+    )
+
+    @classmethod
+    def example(cls) -> Self:
+        """Return shadow version 8 retired after losing to the champion on live labels."""
+        return cls(
+            event_id="model.retired:payments-fraud:8:shadow:2",
+            occurred_at=ex.later(days=10),
+            producer="registry",
+            causation_id="performance.reported:payments:2026-01-11T00:00:00Z",
+            dataset=ex.DATASET,
+            model_name=ex.MODEL_NAME,
+            version=8,
+            artifact_sha256=ex.ARTIFACT_SHA256,
+            actor="registry",
+            reason="roc_auc 0.861 vs champion 0.874 on 2,400 shadow-scored events",
+            evidence={"roc_auc": 0.861, "champion_roc_auc": 0.874, "events_scored": 2400},
         )

@@ -9,7 +9,12 @@ from driftloop_contracts.data import DataEvent, DataValidated, OutcomeEvent, Out
 from driftloop_contracts.deadletter import DeadLettered
 from driftloop_contracts.envelope import Event
 from driftloop_contracts.features import FeaturesComputed
-from driftloop_contracts.lifecycle import ModelPromoted, ModelRegistered, ModelRolledBack
+from driftloop_contracts.lifecycle import (
+    ModelPromoted,
+    ModelRegistered,
+    ModelRetired,
+    ModelRolledBack,
+)
 from driftloop_contracts.monitoring import DriftDetected, PerformanceReported
 from driftloop_contracts.predictions import PredictionMade
 from driftloop_contracts.specs import SpecApplied
@@ -31,6 +36,7 @@ _MODELS: tuple[type[Event], ...] = (
     ModelRegistered,
     ModelPromoted,
     ModelRolledBack,
+    ModelRetired,
     DriftDetected,
     PerformanceReported,
 )

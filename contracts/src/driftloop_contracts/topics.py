@@ -14,7 +14,12 @@ from driftloop_contracts.data import DataEvent, DataValidated, OutcomeEvent, Out
 from driftloop_contracts.deadletter import DeadLettered
 from driftloop_contracts.envelope import Event
 from driftloop_contracts.features import FeaturesComputed
-from driftloop_contracts.lifecycle import ModelPromoted, ModelRegistered, ModelRolledBack
+from driftloop_contracts.lifecycle import (
+    ModelPromoted,
+    ModelRegistered,
+    ModelRetired,
+    ModelRolledBack,
+)
 from driftloop_contracts.monitoring import DriftDetected, PerformanceReported
 from driftloop_contracts.predictions import PredictionMade
 from driftloop_contracts.registry import event_model
@@ -30,6 +35,7 @@ __all__ = [
     "FEATURES_TOPIC",
     "MODELS_PROMOTED_TOPIC",
     "MODELS_REGISTERED_TOPIC",
+    "MODELS_RETIRED_TOPIC",
     "MODELS_ROLLED_BACK_TOPIC",
     "OUTCOMES_TOPIC",
     "OUTCOMES_VALIDATED_TOPIC",
@@ -73,6 +79,7 @@ TRAININGS_TOPIC = "driftloop.trainings.v1"
 MODELS_REGISTERED_TOPIC = "driftloop.models.registered.v1"
 MODELS_PROMOTED_TOPIC = "driftloop.models.promoted.v1"
 MODELS_ROLLED_BACK_TOPIC = "driftloop.models.rolled-back.v1"
+MODELS_RETIRED_TOPIC = "driftloop.models.retired.v1"
 DRIFT_TOPIC = "driftloop.drift.v1"
 PERFORMANCE_TOPIC = "driftloop.performance.v1"
 
@@ -231,6 +238,13 @@ TOPICS: tuple[Topic, ...] = (
         producers=("registry",),
         consumers=("scorer", "monitor"),
         description="Aliases moved back to an earlier model version.",
+    ),
+    _dataset_keyed(
+        MODELS_RETIRED_TOPIC,
+        ModelRetired,
+        producers=("registry",),
+        consumers=("scorer", "monitor"),
+        description="Model versions taken out of shadow serving, with nothing in their place.",
     ),
     _dataset_keyed(
         DRIFT_TOPIC,
