@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,7 +15,16 @@ import yaml
 from sklearn.linear_model import LogisticRegression
 
 from driftloop_artifacts import GridFSArtifactStore, encode_model
-from driftloop_contracts import TRAININGS_TOPIC, ArtifactRef, DataWindow, TrainingCompleted
+from driftloop_contracts import (
+    PERFORMANCE_TOPIC,
+    TRAININGS_TOPIC,
+    ArtifactRef,
+    DataWindow,
+    PerformanceReported,
+    ShadowComparison,
+    TimeWindow,
+    TrainingCompleted,
+)
 from driftloop_runtime import RuntimeSettings, create_mongo_client
 from tests.integration.conftest import RunningService
 from tests.integration.kafka_helpers import produce
@@ -23,10 +33,12 @@ FRAUD_SPEC = Path(__file__).parents[3] / "specs" / "fraud.yaml"
 START = datetime(2026, 11, 1, tzinfo=UTC)
 
 
-def spec_text(dataset: str) -> str:
-    """specs/fraud.yaml as the spec of ``dataset``."""
+def spec_text(dataset: str, **promotion: Any) -> str:
+    """specs/fraud.yaml as the spec of ``dataset``, its promotion policy changed by
+    ``promotion``."""
     document = yaml.safe_load(FRAUD_SPEC.read_text())
     document["name"] = dataset
+    document["promotion"] |= promotion
     return yaml.safe_dump(document, sort_keys=False)
 
 
@@ -40,11 +52,13 @@ def client(service: RunningService, token: str | None = None) -> httpx.AsyncClie
     )
 
 
-async def apply_spec(service: RunningService, dataset: str) -> int:
-    """Apply the fraud spec as ``dataset``; return its version."""
+async def apply_spec(service: RunningService, dataset: str, **promotion: Any) -> int:
+    """Apply the fraud spec as ``dataset`` (with ``promotion`` changes); return its version."""
     async with client(service) as http:
         response = await http.post(
-            "/v1/specs", content=spec_text(dataset), headers={"Content-Type": "application/yaml"}
+            "/v1/specs",
+            content=spec_text(dataset, **promotion),
+            headers={"Content-Type": "application/yaml"},
         )
     response.raise_for_status()
     version: int = response.json()["version"]
@@ -100,6 +114,34 @@ def training_result(
             first_event_time=START, last_event_time=START + timedelta(days=7), row_count=5000
         ),
         params={"C": 1.0},
+    )
+
+
+def performance_report(
+    dataset: str, champion: tuple[int, float], shadow: tuple[int, float], events: int
+) -> PerformanceReported:
+    """The monitor's report of a window of ``events`` labelled predictions: the champion's and
+    the shadow's live ROC AUC."""
+    end = START + timedelta(days=9, minutes=random.randrange(10**6))
+    return PerformanceReported(
+        event_id=f"performance.reported:{dataset}:{uuid.uuid4().hex[:8]}",
+        occurred_at=end,
+        producer="monitor",
+        dataset=dataset,
+        model_version=champion[0],
+        window=TimeWindow(start=end - timedelta(hours=1), end=end, size=events),
+        metrics={"roc_auc": champion[1]},
+        label_coverage=0.9,
+        shadow=ShadowComparison(model_version=shadow[0], metrics={"roc_auc": shadow[1]}),
+    )
+
+
+async def publish_report(infra: dict[str, str], report: PerformanceReported) -> None:
+    """Publish a performance report where the monitor would."""
+    await produce(
+        infra["DRIFTLOOP_KAFKA_BOOTSTRAP"],
+        PERFORMANCE_TOPIC,
+        [(report.dataset.encode(), report.model_dump_json().encode(), [])],
     )
 
 

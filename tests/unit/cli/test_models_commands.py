@@ -204,6 +204,22 @@ def test_rollback_without_history(registry: FakeRegistry) -> None:
     assert result.stderr.startswith(f"cannot roll back the shadow of fraud: {detail}")
 
 
+def test_retire_ends_a_shadow_run(registry: FakeRegistry) -> None:
+    event = {"version": 4, "alias": "shadow", "reason": "worse on live labels"}
+    registry.answer("POST", "/v1/models/fraud/versions/4/retire", 200, event)
+
+    result = registry.run("models", "retire", "fraud", "4", "--reason", "worse on live labels")
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "retired the shadow fraud version 4\n"
+    assert registry.last_json() == {"reason": "worse on live labels"}
+    detail = "version 3 of fraud is not the shadow"
+    registry.fail("POST", "/v1/models/fraud/versions/3/retire", 409, detail)
+    refused = registry.run("models", "retire", "fraud", "3", "--reason", "x")
+    assert refused.exit_code == 1
+    assert refused.stderr.startswith(f"cannot retire the shadow fraud version 3: {detail}")
+
+
 def test_runs_list(registry: FakeRegistry) -> None:
     runs = [
         {

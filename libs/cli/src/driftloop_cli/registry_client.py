@@ -150,6 +150,13 @@ class RegistryClient:
         path = f"/v1/models/{_seg(name)}/rollback"
         return self._object("POST", path, f"roll back the {alias} of {name}", json=body)
 
+    def retire(self, name: str, version: int, *, reason: str) -> JsonObject:
+        """End the shadow run of ``version``; the ``model retired`` event comes back."""
+        path = f"/v1/models/{_seg(name)}/versions/{version}/retire"
+        return self._object(
+            "POST", path, f"retire the shadow {name} version {version}", json={"reason": reason}
+        )
+
     # runs
 
     def runs(self, dataset: str) -> list[JsonObject]:

@@ -211,7 +211,7 @@ async def promote(
     request: Request, actor: Approver, name: Name, version: VersionNumber, body: PromoteRequest
 ) -> Document:
     """Give a version the champion (or shadow) alias; 409 if another move came first."""
-    event = await _registry(request).promote(
+    events = await _registry(request).promote(
         name,
         version,
         body.alias,
@@ -219,6 +219,23 @@ async def promote(
         reason=body.reason,
         expected_revision=body.expected_revision,
     )
+    await _publish(request, *events)
+    return events[0].event.model_dump(mode="json")
+
+
+class RetireRequest(BaseModel):
+    """End a version's shadow run."""
+
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=1, max_length=2000, description="Why, for the audit trail.")
+
+
+@router.post("/models/{name}/versions/{version}/retire", tags=["models"])
+async def retire(
+    request: Request, actor: Approver, name: Name, version: VersionNumber, body: RetireRequest
+) -> Document:
+    """Take a version out of shadow serving (it is archived); 409 if it is not the shadow."""
+    event = await _registry(request).retire(name, version, actor=actor, reason=body.reason)
     await _publish(request, event)
     return event.event.model_dump(mode="json")
 

@@ -7,10 +7,12 @@ from typing import Any
 from driftloop_contracts import (
     MODELS_PROMOTED_TOPIC,
     MODELS_REGISTERED_TOPIC,
+    MODELS_RETIRED_TOPIC,
     MODELS_ROLLED_BACK_TOPIC,
     SPECS_TOPIC,
     ModelPromoted,
     ModelRegistered,
+    ModelRetired,
     ModelRolledBack,
     SpecApplied,
 )
@@ -54,7 +56,8 @@ def registered_event(version: Document) -> Outgoing:
 
 
 def alias_event(move: Document, version: Document) -> Outgoing:
-    """``model promoted`` or ``model rolled back`` for an alias history entry."""
+    """``model promoted``, ``model rolled back`` or ``model retired`` for an alias history
+    entry."""
     common: dict[str, Any] = {
         "event_id": move["event_id"],
         "occurred_at": move["at"],
@@ -66,6 +69,9 @@ def alias_event(move: Document, version: Document) -> Outgoing:
         "evidence": move["evidence"],
         "alias": move["alias"],
     }
+    if move["kind"] == "retire":
+        retired = ModelRetired(**common)
+        return Outgoing(MODELS_RETIRED_TOPIC, version["dataset"], retired)
     if move["kind"] == "rollback":
         event: ModelPromoted | ModelRolledBack = ModelRolledBack(
             **common, previous_version=move["previous_version"]

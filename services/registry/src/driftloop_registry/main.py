@@ -7,11 +7,16 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from driftloop_contracts import TRAININGS_TOPIC, TrainingCompleted
+from driftloop_contracts import (
+    PERFORMANCE_TOPIC,
+    TRAININGS_TOPIC,
+    PerformanceReported,
+    TrainingCompleted,
+)
 from driftloop_registry.api import install_api
 from driftloop_registry.artifacts import artifact_checker, artifact_store
 from driftloop_registry.config import RegistrySettings
-from driftloop_registry.handlers import on_training_completed
+from driftloop_registry.handlers import on_performance_reported, on_training_completed
 from driftloop_registry.registry import Registry
 from driftloop_registry.store import INDEXES, RegistryStore
 from driftloop_runtime import (
@@ -44,6 +49,13 @@ def create_app(settings: RegistrySettings) -> FastAPI:
             group_id=CONSUMER_GROUP,
             contract=TrainingCompleted,
             handler=on_training_completed(registry),
+        )
+        subscribe_batches(
+            parts,
+            topic=PERFORMANCE_TOPIC,
+            group_id=f"{CONSUMER_GROUP}-performance",
+            contract=PerformanceReported,
+            handler=on_performance_reported(registry),
         )
         await parts.start()
         try:

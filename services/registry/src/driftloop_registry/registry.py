@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from driftloop_contracts import TrainingCompleted
+from driftloop_contracts import PerformanceReported, TrainingCompleted
 from driftloop_registry.errors import ConflictError, NotFoundError, UnprocessableError
 from driftloop_registry.lifecycle import alias_event, registered_event, spec_event
 from driftloop_registry.policy import (
     AliasMove,
     Decision,
     PromotionPolicy,
+    decide_after_shadow,
     decide_promotion,
     rollback_target,
 )
@@ -33,6 +34,24 @@ __all__ = ["ArtifactCheck", "Registry", "SpecApplication", "policy_of"]
 ServingAlias = Literal["champion", "shadow"]
 ArtifactCheck = Callable[[TrainingCompleted], Awaitable[None]]
 """Verifies a training result's artifact is stored with its digest; raises if not."""
+
+
+MoveKind = Literal["promote", "rollback", "retire"]
+_EVENT_NAMES: dict[MoveKind, str] = {
+    "promote": "promoted",
+    "rollback": "rolled_back",
+    "retire": "retired",
+}
+
+
+def _stages(
+    kind: MoveKind, alias: ServingAlias, version: int, previous: int | None, stage: str
+) -> list[tuple[int, str]]:
+    """The stage changes an alias move makes: (version, new stage) pairs."""
+    if kind == "retire":  # a shadow promoted to champion stays champion
+        return [(version, "archived")] if stage == "shadow" else []
+    retired = [(previous, "archived")] if previous is not None and alias == "champion" else []
+    return [(version, alias), *retired]
 
 
 @dataclass(frozen=True)
@@ -120,8 +139,12 @@ class Registry:
         reason: str,
         expected_revision: int | None = None,
         causation_id: str | None = None,
-    ) -> Outgoing:
-        """Point ``alias`` at ``version``; refuse if the alias moved since ``expected_revision``."""
+        evidence: dict[str, float] | None = None,
+    ) -> list[Outgoing]:
+        """Point ``alias`` at ``version``; refuse if the alias moved since ``expected_revision``.
+
+        A shadow version promoted to champion leaves the shadow alias (one more event).
+        """
         record = await self._version(name, version)
         current = await self._store.alias(name, alias)
         if current is not None and current["version"] == version:
@@ -133,10 +156,110 @@ class Registry:
             actor=actor,
             reason=reason,
             current=current,
+            evidence=evidence,
             expected_revision=expected_revision,
             causation_id=causation_id,
         )
+        events = [alias_event(move, record)]
+        shadow = await self._store.alias(name, "shadow")
+        if alias == "champion" and shadow is not None and shadow["version"] == version:
+            record = await self._version(name, version)  # now in the champion stage
+            retired = await self._move(
+                record,
+                "shadow",
+                "retire",
+                actor=actor,
+                reason=f"promoted to champion: {reason}",
+                current=shadow,
+                evidence=evidence,
+                causation_id=causation_id,
+            )
+            events.append(alias_event(retired, record))
+        return events
+
+    @traced("registry.retire")
+    async def retire(
+        self,
+        name: str,
+        version: int,
+        *,
+        actor: str,
+        reason: str,
+        causation_id: str | None = None,
+        evidence: dict[str, float] | None = None,
+    ) -> Outgoing:
+        """End the shadow run of ``version``: it leaves the shadow alias and is archived."""
+        record = await self._version(name, version)
+        shadow = await self._store.alias(name, "shadow")
+        if shadow is None or shadow["version"] != version:
+            raise ConflictError(f"version {version} of {name} is not the shadow")
+        move = await self._move(
+            record,
+            "shadow",
+            "retire",
+            actor=actor,
+            reason=reason,
+            current=shadow,
+            evidence=evidence,
+            causation_id=causation_id,
+        )
         return alias_event(move, record)
+
+    @traced("registry.review_shadow")
+    async def review_shadow(self, report: PerformanceReported) -> list[Outgoing]:
+        """Count a performance report towards the shadow it compares, and once the shadow has
+        scored the policy's number of events, promote it or retire it on its live metrics."""
+        model = await self._store.model_of_dataset(report.dataset)
+        if report.shadow is None or model is None:
+            return []
+        name, version = model["name"], report.shadow.model_version
+        if done := await self._events_caused_by(name, report.event_id):
+            return done  # a redelivered report: the decision was taken already
+        shadow = await self._store.alias(name, "shadow")
+        if shadow is None or shadow["version"] != version:
+            return []  # about a shadow run that has ended
+        record = await self._version(name, version)
+        await self._store.record_shadow_report(
+            {
+                "report_event_id": report.event_id,
+                "name": name,
+                "version": version,
+                "events": report.window.size,
+                "metrics": report.shadow.metrics,
+                "champion_metrics": report.metrics,
+                "at": report.occurred_at,
+            }
+        )
+        scored = await self._store.shadow_events(name, version)
+        spec = await self._store.spec(record["dataset"], record["spec_version"])
+        if spec is None:
+            raise UnprocessableError(f"spec version {record['spec_version']} is missing")
+        policy = policy_of(DatasetSpec.from_document(spec["document"]))
+        decision = decide_after_shadow(policy, report.shadow.metrics, report.metrics, scored)
+        evidence = {**decision.evidence, "events_scored": float(scored)}
+        reason = f"after {scored} shadow-scored events: {decision.reason}"
+        if decision.action == "promote":
+            return await self.promote(
+                name,
+                version,
+                "champion",
+                actor="registry",
+                reason=reason,
+                causation_id=report.event_id,
+                evidence=evidence,
+            )
+        if decision.action == "reject":
+            return [
+                await self.retire(
+                    name,
+                    version,
+                    actor="registry",
+                    reason=reason,
+                    causation_id=report.event_id,
+                    evidence=evidence,
+                )
+            ]
+        return []
 
     @traced("registry.rollback")
     async def rollback(
@@ -153,6 +276,15 @@ class Registry:
             record, alias, "rollback", actor=actor, reason=reason, current=current
         )
         return alias_event(move, record)
+
+    async def _events_caused_by(self, name: str, causation_id: str) -> list[Outgoing]:
+        """The lifecycle events already caused by ``causation_id``, rebuilt from the history."""
+        moves = [
+            m
+            for m in await self._store.alias_history(name)
+            if m.get("causation_id") == causation_id
+        ]
+        return [alias_event(m, await self._version(name, m["version"])) for m in moves]
 
     async def _register(self, result: TrainingCompleted) -> Document:
         await self._check_artifact(result)
@@ -215,14 +347,13 @@ class Registry:
 
     async def _decision_events(self, version: Document) -> list[Outgoing]:
         caused_by = f"model.registered:{version['name']}:{version['version']}"
-        moves = await self._store.alias_history(version["name"])
-        return [alias_event(m, version) for m in moves if m.get("causation_id") == caused_by]
+        return await self._events_caused_by(version["name"], caused_by)
 
     async def _move(
         self,
         record: Document,
         alias: ServingAlias,
-        kind: Literal["promote", "rollback"],
+        kind: MoveKind,
         *,
         actor: str,
         reason: str,
@@ -252,15 +383,13 @@ class Registry:
             "evidence": evidence,
             "at": self._now(),
             "causation_id": causation_id,
-            "event_id": f"model.{'promoted' if kind == 'promote' else 'rolled_back'}:"
-            f"{name}:{version}:{alias}:{revision + 1}",
+            "event_id": f"model.{_EVENT_NAMES[kind]}:{name}:{version}:{alias}:{revision + 1}",
         }
         try:
             async with self._store.client_session() as session, await session.start_transaction():
                 await self._store.move_alias(move, expected_revision=revision, session=session)
-                await self._store.set_stage(name, version, alias, session=session)
-                if previous is not None and alias == "champion":
-                    await self._store.set_stage(name, previous, "archived", session=session)
+                for staged, stage in _stages(kind, alias, version, previous, record["stage"]):
+                    await self._store.set_stage(name, staged, stage, session=session)
                 await self._audit(
                     actor,
                     f"alias.{kind}",

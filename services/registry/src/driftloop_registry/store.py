@@ -34,6 +34,10 @@ INDEXES: IndexPlan = {
         _unique("name", "alias", "revision", name="name_alias_revision"),
         IndexModel([("name", ASCENDING), ("alias", ASCENDING), ("at", DESCENDING)]),
     ],
+    "shadow_reports": [
+        _unique("report_event_id", name="report"),  # a redelivered report counts once
+        IndexModel([("name", ASCENDING), ("version", ASCENDING)]),
+    ],
     "audit": [
         IndexModel([("target", ASCENDING), ("at", DESCENDING)]),
         IndexModel([("at", DESCENDING)]),
@@ -184,22 +188,43 @@ class RegistryStore:
     # aliases
 
     async def alias(self, name: str, alias: str) -> Document | None:
-        """Where alias ``alias`` of model ``name`` points now, with its revision."""
+        """Alias ``alias`` of model ``name``: the version it points at (``None`` once retired)
+        and its revision; ``None`` if it never pointed anywhere."""
         return await self._db.aliases.find_one({"name": name, "alias": alias}, _NO_ID)
 
     async def aliases(self, name: str) -> list[Document]:
-        """Every alias of model ``name``."""
-        return await self._db.aliases.find({"name": name}, _NO_ID).to_list()
+        """The aliases of model ``name`` that point at a version now."""
+        query = {"name": name, "version": {"$ne": None}}
+        return await self._db.aliases.find(query, _NO_ID).to_list()
+
+    async def model_of_dataset(self, dataset: str) -> Document | None:
+        """The registered model that serves ``dataset``."""
+        return await self._db.models.find_one({"dataset": dataset}, _NO_ID)
+
+    async def record_shadow_report(self, report: Document) -> bool:
+        """Keep a shadow model's live results from one performance report (once per report)."""
+        return await self._insert("shadow_reports", report)
+
+    async def shadow_events(self, name: str, version: int) -> int:
+        """How many events version ``version`` of model ``name`` has scored in shadow."""
+        pipeline: list[Mapping[str, Any]] = [
+            {"$match": {"name": name, "version": version}},
+            {"$group": {"_id": None, "events": {"$sum": "$events"}}},
+        ]
+        totals = await (await self._db.shadow_reports.aggregate(pipeline)).to_list()
+        return int(totals[0]["events"]) if totals else 0
 
     async def move_alias(
         self, move: Document, *, expected_revision: int, session: AsyncClientSession
     ) -> None:
-        """Point ``move["alias"]`` at ``move["version"]`` if its revision is still
-        ``expected_revision`` (0 when it never pointed anywhere), and append ``move`` to the
-        alias history. Raises ``AliasConflictError`` if another move came first."""
+        """Point ``move["alias"]`` at ``move["version"]`` (at nothing, for a ``retire`` move) if
+        its revision is still ``expected_revision`` (0 when it never pointed anywhere), and
+        append ``move`` to the alias history. Raises ``AliasConflictError`` if another move came
+        first."""
         key = {"name": move["name"], "alias": move["alias"]}
         conflict = f"{move['alias']} of {move['name']} moved meanwhile"
-        pointer = {"version": move["version"], "updated_at": move["at"]}
+        target = None if move["kind"] == "retire" else move["version"]
+        pointer = {"version": target, "updated_at": move["at"]}
         try:
             if expected_revision == 0:
                 await self._db.aliases.insert_one(

@@ -126,6 +126,25 @@ def rollback(
         typer.echo(f"rolled back the {alias.value} of {name} to version {target}{_was(event)}")
 
 
+@models_app.command("retire")
+def retire(
+    ctx: typer.Context,
+    name: NameArgument,
+    version: VersionArgument,
+    reason: ReasonOption,
+    as_json: JsonOption = False,
+    registry_url: RegistryUrlOption = None,
+    token: TokenOption = None,
+) -> None:
+    """End a version's shadow run (it is archived). Needs an approver's token."""
+    with registry(ctx, registry_url, token) as client:
+        event = client.retire(name, version, reason=reason)
+    if as_json:
+        print_json(event)
+    else:
+        typer.echo(f"retired the shadow {name} version {version}")
+
+
 def _models(found: list[dict[str, Any]]) -> list[list[str]]:
     def held(model: dict[str, Any], alias: str) -> str:
         pointer = (model.get("aliases") or {}).get(alias)
