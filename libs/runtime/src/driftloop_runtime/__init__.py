@@ -6,6 +6,7 @@ letters, bounded de-duplication, MongoDB through PyMongo's async client, and tel
 
 from __future__ import annotations
 
+from driftloop_runtime.broadcast import read_topic, subscribe_broadcast
 from driftloop_runtime.dedup import Deduplicator
 from driftloop_runtime.delivery import (
     TRANSIENT_ERRORS,
@@ -28,6 +29,7 @@ from driftloop_runtime.publishing import (
 from driftloop_runtime.records import BatchResult, Incoming, Outgoing, Rejection, SourceRecord
 from driftloop_runtime.service import ServiceParts, build_service, run_service
 from driftloop_runtime.settings import RuntimeSettings
+from driftloop_runtime.specs import SpecCatalog, follow_specs
 from driftloop_runtime.telemetry import JsonLinesSpanExporter, setup_telemetry, traced
 
 __all__ = [
@@ -47,15 +49,19 @@ __all__ = [
     "RuntimeSettings",
     "ServiceParts",
     "SourceRecord",
+    "SpecCatalog",
     "build_service",
     "create_broker",
     "create_mongo_client",
     "dead_letter",
     "ensure_indexes",
+    "follow_specs",
     "open_database",
+    "read_topic",
     "require_aiokafka_extension",
     "run_service",
     "setup_telemetry",
     "subscribe_batches",
+    "subscribe_broadcast",
     "traced",
 ]

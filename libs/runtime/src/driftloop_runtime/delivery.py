@@ -35,7 +35,13 @@ from driftloop_runtime.publishing import EventPublisher, dead_letter
 from driftloop_runtime.records import BatchResult, Incoming, Rejection, SourceRecord
 from driftloop_runtime.service import ServiceParts
 
-__all__ = ["TRANSIENT_ERRORS", "BatchHandler", "BatchPipeline", "subscribe_batches"]
+__all__ = [
+    "TRANSIENT_ERRORS",
+    "BatchHandler",
+    "BatchPipeline",
+    "skip_decoding",
+    "subscribe_batches",
+]
 
 E = TypeVar("E", bound=Event)
 BatchHandler = Callable[[Sequence[Incoming[E]]], Awaitable[BatchResult]]
@@ -151,7 +157,7 @@ def subscribe_batches(
         batch_timeout_ms=settings.kafka_fetch_timeout_ms,
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
-        decoder=_keep_raw,
+        decoder=skip_decoding,
     )
     async def on_batch(message: KafkaMessage) -> None:
         await pipeline.process(_source_records(message.raw_message))
@@ -167,6 +173,7 @@ def _source_records(
     return [SourceRecord.of(record) for record in records]
 
 
-async def _keep_raw(message: KafkaMessage) -> None:
-    """Skip FastStream's JSON decoding: the pipeline parses each record against its contract."""
+async def skip_decoding(message: KafkaMessage) -> None:
+    """A FastStream decoder that decodes nothing: driftloop parses each record against its
+    contract itself, so that one bad record does not fail its whole batch."""
     return None

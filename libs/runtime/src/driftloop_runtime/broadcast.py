@@ -1,0 +1,90 @@
+"""Topics every instance of a service reads whole (no consumer group): specs, model lifecycle."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from faststream import AckPolicy
+from faststream.kafka import KafkaMessage
+from pydantic import ValidationError
+
+from driftloop_contracts import Event
+from driftloop_runtime.delivery import skip_decoding
+from driftloop_runtime.kafka import client_options
+from driftloop_runtime.service import ServiceParts
+from driftloop_runtime.settings import RuntimeSettings
+
+__all__ = ["read_topic", "subscribe_broadcast"]
+
+E = TypeVar("E", bound=Event)
+logger = logging.getLogger(__name__)
+
+
+async def read_topic(settings: RuntimeSettings, topic: str, contract: type[E]) -> list[E]:
+    """Every valid event on ``topic`` now, partition by partition, oldest first.
+
+    Reads without a consumer group up to the end offsets taken at the start; records that do
+    not match ``contract`` are logged and skipped (their consumers dead-letter them).
+    """
+    consumer = AIOKafkaConsumer(**client_options(settings), enable_auto_commit=False)
+    await consumer.start()
+    try:
+        await consumer.topics()  # loads the metadata partitions_for_topic reads
+        partitions = [
+            TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())
+        ]
+        if not partitions:
+            return []
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        end = await consumer.end_offsets(partitions)
+        events: list[E] = []
+        while any([await consumer.position(tp) < end[tp] for tp in partitions]):
+            fetched = await consumer.getmany(timeout_ms=500)
+            events += [
+                event
+                for records in fetched.values()
+                for record in records
+                if (event := _parse(contract, record.value)) is not None
+            ]
+        return events
+    finally:
+        await consumer.stop()
+
+
+def subscribe_broadcast(
+    parts: ServiceParts,
+    *,
+    topic: str,
+    contract: type[E],
+    handler: Callable[[E], Awaitable[None]],
+) -> None:
+    """Hand every event of ``topic`` to ``handler`` in every instance of the service.
+
+    No consumer group, so nothing is committed: each start reads the topic from its beginning
+    again, which the handler must take in its stride (apply the newest, ignore the rest).
+    """
+
+    @parts.broker.subscriber(
+        topic,
+        group_id=None,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.MANUAL,
+        decoder=skip_decoding,
+    )
+    async def on_event(message: KafkaMessage) -> None:
+        raw = message.raw_message
+        value = raw.value if not isinstance(raw, tuple | list) else None
+        if value is not None and (event := _parse(contract, value)) is not None:
+            await handler(event)
+
+
+def _parse(contract: type[E], value: bytes | None) -> E | None:
+    try:
+        return contract.model_validate_json(value or b"")
+    except ValidationError as error:
+        logger.error("skipped a record that is not a %s: %s", contract.__name__, error)
+        return None
