@@ -6,12 +6,13 @@ letters, bounded de-duplication, MongoDB through PyMongo's async client, and tel
 
 from __future__ import annotations
 
-from driftloop_runtime.broadcast import read_topic, subscribe_broadcast
+from driftloop_runtime.broadcast import read_partitions, read_topic, subscribe_broadcast
 from driftloop_runtime.dedup import Deduplicator
 from driftloop_runtime.delivery import (
     TRANSIENT_ERRORS,
     BatchHandler,
     BatchPipeline,
+    PartitionHooks,
     subscribe_batches,
 )
 from driftloop_runtime.kafka import (
@@ -45,6 +46,7 @@ __all__ = [
     "JsonLinesSpanExporter",
     "KafkaEventPublisher",
     "Outgoing",
+    "PartitionHooks",
     "Rejection",
     "RuntimeSettings",
     "ServiceParts",
@@ -57,6 +59,7 @@ __all__ = [
     "ensure_indexes",
     "follow_specs",
     "open_database",
+    "read_partitions",
     "read_topic",
     "require_aiokafka_extension",
     "run_service",

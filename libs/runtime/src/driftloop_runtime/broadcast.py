@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TypeVar
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -14,10 +14,11 @@ from pydantic import ValidationError
 from driftloop_contracts import Event
 from driftloop_runtime.delivery import skip_decoding
 from driftloop_runtime.kafka import client_options
+from driftloop_runtime.records import Incoming, SourceRecord
 from driftloop_runtime.service import ServiceParts
 from driftloop_runtime.settings import RuntimeSettings
 
-__all__ = ["read_topic", "subscribe_broadcast"]
+__all__ = ["read_partitions", "read_topic", "subscribe_broadcast"]
 
 E = TypeVar("E", bound=Event)
 logger = logging.getLogger(__name__)
@@ -36,23 +37,41 @@ async def read_topic(settings: RuntimeSettings, topic: str, contract: type[E]) -
         partitions = [
             TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())
         ]
-        if not partitions:
-            return []
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        end = await consumer.end_offsets(partitions)
-        events: list[E] = []
-        while any([await consumer.position(tp) < end[tp] for tp in partitions]):
-            fetched = await consumer.getmany(timeout_ms=500)
-            events += [
-                event
-                for records in fetched.values()
-                for record in records
-                if (event := _parse(contract, record.value)) is not None
-            ]
-        return events
+        end = await consumer.end_offsets(partitions) if partitions else {}
+        return [item.event for item in await _read(consumer, contract, end)]
     finally:
         await consumer.stop()
+
+
+async def read_partitions(
+    settings: RuntimeSettings, contract: type[E], until: Mapping[TopicPartition, int]
+) -> list[Incoming[E]]:
+    """The valid events of each partition from its start up to (not including) its offset in
+    ``until``, in offset order per partition: what a service replays to rebuild its state."""
+    consumer = AIOKafkaConsumer(**client_options(settings), enable_auto_commit=False)
+    await consumer.start()
+    try:
+        return await _read(consumer, contract, {tp: o for tp, o in until.items() if o > 0})
+    finally:
+        await consumer.stop()
+
+
+async def _read(
+    consumer: AIOKafkaConsumer, contract: type[E], end: Mapping[TopicPartition, int]
+) -> list[Incoming[E]]:
+    if not end:
+        return []
+    partitions = list(end)
+    consumer.assign(partitions)
+    await consumer.seek_to_beginning(*partitions)
+    read: list[Incoming[E]] = []
+    while any([await consumer.position(tp) < end[tp] for tp in partitions]):
+        fetched = await consumer.getmany(*partitions, timeout_ms=500)
+        for tp, records in fetched.items():
+            for record in records:
+                if record.offset < end[tp] and (event := _parse(contract, record.value)):
+                    read.append(Incoming(event, SourceRecord.of(record)))
+    return read
 
 
 def subscribe_broadcast(

@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Generic, TypeVar
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, Generic, Protocol, TypeVar
 
-from aiokafka import ConsumerRecord
+from aiokafka import ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 from faststream import AckPolicy
 from faststream.kafka import KafkaMessage
@@ -39,6 +39,7 @@ __all__ = [
     "TRANSIENT_ERRORS",
     "BatchHandler",
     "BatchPipeline",
+    "PartitionHooks",
     "skip_decoding",
     "subscribe_batches",
 ]
@@ -132,12 +133,15 @@ def subscribe_batches(
     group_id: str,
     contract: type[E],
     handler: BatchHandler[E],
+    partitions: PartitionHooks | None = None,
 ) -> BatchPipeline[E]:
     """Consume ``topic`` in batches as member of ``group_id``, committing only after publishing.
 
     Records are parsed as ``contract`` and handed to ``handler``; what it returns is published
-    through the service's broker. A new group starts from the earliest offset, so nothing
-    published before its first start is missed. Returns the pipeline (for its counters).
+    through the service's publisher. A new group starts from the earliest offset, so nothing
+    published before its first start is missed. ``partitions`` hears of partitions assigned
+    (with the offset consumption resumes from) before their first batch, and of partitions
+    revoked: what a service with per-partition state needs. Returns the pipeline.
     """
     settings = parts.settings
     pipeline = BatchPipeline(
@@ -149,7 +153,8 @@ def subscribe_batches(
         transient_backoff_s=settings.transient_error_backoff_s,
     )
 
-    @parts.broker.subscriber(
+    listener = _HookListener(partitions) if partitions is not None else None
+    subscriber = parts.broker.subscriber(
         topic,
         group_id=group_id,
         batch=True,
@@ -158,11 +163,45 @@ def subscribe_batches(
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
         decoder=skip_decoding,
+        listener=listener,
     )
+    if listener is not None:
+        listener.subscriber = subscriber
+
+    @subscriber
     async def on_batch(message: KafkaMessage) -> None:
         await pipeline.process(_source_records(message.raw_message))
 
     return pipeline
+
+
+class PartitionHooks(Protocol):
+    """What a service with per-partition state does when partitions come and go."""
+
+    async def assigned(self, resume_from: Mapping[TopicPartition, int]) -> None:
+        """Partitions this member now consumes, each with the offset it resumes from (the
+        group's committed offset, 0 for a partition never committed). Called before the
+        partitions' first batch: the place to rebuild state from the log up to there."""
+
+    async def revoked(self, partitions: set[TopicPartition]) -> None:
+        """Partitions this member no longer consumes (after their last batch)."""
+
+
+class _HookListener(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Turns aiokafka's rebalance callbacks into ``PartitionHooks`` calls."""
+
+    def __init__(self, hooks: PartitionHooks) -> None:
+        self.hooks = hooks
+        self.subscriber: Any = None  # the FastStream subscriber, whose consumer is asked
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        if revoked:
+            await self.hooks.revoked(set(revoked))
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        consumer = self.subscriber.consumer
+        resume = {tp: (await consumer.committed(tp)) or 0 for tp in sorted(assigned)}
+        await self.hooks.assigned(resume)
 
 
 def _source_records(
