@@ -71,3 +71,26 @@ def registry_service(
         yield RunningService(f"http://127.0.0.1:{port}", env, log, approver, viewer)
     finally:
         stop(pid)
+
+
+@pytest.fixture(scope="session")
+def ingestion_service(
+    infra: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningService]:
+    """The ingestion service on the same broker and store, its HTTP API behind a bearer token
+    (``env["DRIFTLOOP_INGESTION_TOKEN"]``), events limited to 4 KiB and requests to 50 events."""
+    home = tmp_path_factory.mktemp("ingestion")
+    env = {
+        **os.environ,
+        **infra,
+        "DRIFTLOOP_INGESTION_TOKEN": secrets.token_urlsafe(24),
+        "DRIFTLOOP_INGESTION_MAX_EVENT_BYTES": "4096",
+        "DRIFTLOOP_INGESTION_HTTP_MAX_BATCH": "50",
+        "DRIFTLOOP_TRACES_FILE": str(home / "traces.jsonl"),
+    }
+    log = home / "ingestion.log"
+    pid, port = start_service("driftloop_ingestion", env, log)
+    try:
+        yield RunningService(f"http://127.0.0.1:{port}", env, log)
+    finally:
+        stop(pid)

@@ -7,7 +7,9 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["LOCAL_ENV_FILE", "CliSettings"]
+from driftloop_runtime import RuntimeSettings
+
+__all__ = ["LOCAL_ENV_FILE", "CliKafkaSettings", "CliSettings"]
 
 LOCAL_ENV_FILE = Path(".driftloop/local.env")
 """What ``driftloop local up`` writes (relative to the working directory)."""
@@ -45,3 +47,19 @@ class CliSettings(BaseSettings):
     def token_value(self) -> str | None:
         """The token in clear, or ``None`` when unset or empty."""
         return (self.token.get_secret_value() or None) if self.token else None
+
+
+class CliKafkaSettings(RuntimeSettings):
+    """How the ``driftloop`` command reaches Kafka (the ``deadletters`` commands).
+
+    The services' ``DRIFTLOOP_KAFKA_*`` variables (bootstrap servers, SASL/TLS); where one is
+    unset, ``.driftloop/local.env`` if that file exists, like ``CliSettings``.
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix="DRIFTLOOP_",
+        env_file=LOCAL_ENV_FILE,
+        env_file_encoding="utf-8",
+        extra="ignore",
+        frozen=True,
+    )

@@ -1,0 +1,1 @@
+"""driftloop's ingestion service: raw events in, validated events or dead letters out."""
