@@ -27,8 +27,8 @@ logger = logging.getLogger(__name__)
 async def read_topic(settings: RuntimeSettings, topic: str, contract: type[E]) -> list[E]:
     """Every valid event on ``topic`` now, partition by partition, oldest first.
 
-    Reads without a consumer group up to the end offsets taken at the start; records that do
-    not match ``contract`` are logged and skipped (their consumers dead-letter them).
+    Reads without a consumer group until the partitions are drained; records that do not match
+    ``contract`` are logged and skipped (their consumers dead-letter them).
     """
     consumer = AIOKafkaConsumer(**client_options(settings), enable_auto_commit=False)
     await consumer.start()
@@ -37,8 +37,14 @@ async def read_topic(settings: RuntimeSettings, topic: str, contract: type[E]) -
         partitions = [
             TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())
         ]
-        end = await consumer.end_offsets(partitions) if partitions else {}
-        return [item.event for item in await _read(consumer, contract, end)]
+        if not partitions:
+            return []
+        # The end offsets are a floor, not the end: the embedded broker reports a partition's
+        # end as its last record batch's base offset + 1. So read on until a fetch comes back
+        # empty at or past them.
+        end = await consumer.end_offsets(partitions)
+        read = await _read(consumer, contract, end, past_end=True)
+        return [item.event for item in read]
     finally:
         await consumer.stop()
 
@@ -51,27 +57,41 @@ async def read_partitions(
     consumer = AIOKafkaConsumer(**client_options(settings), enable_auto_commit=False)
     await consumer.start()
     try:
-        return await _read(consumer, contract, {tp: o for tp, o in until.items() if o > 0})
+        wanted = {tp: offset for tp, offset in until.items() if offset > 0}
+        return await _read(consumer, contract, wanted, past_end=False)
     finally:
         await consumer.stop()
 
 
 async def _read(
-    consumer: AIOKafkaConsumer, contract: type[E], end: Mapping[TopicPartition, int]
+    consumer: AIOKafkaConsumer,
+    contract: type[E],
+    end: Mapping[TopicPartition, int],
+    *,
+    past_end: bool,
 ) -> list[Incoming[E]]:
+    """Read ``end``'s partitions from their start: up to ``end`` exactly, or (``past_end``) on
+    until a fetch at or past ``end`` returns nothing."""
     if not end:
         return []
     partitions = list(end)
     consumer.assign(partitions)
     await consumer.seek_to_beginning(*partitions)
     read: list[Incoming[E]] = []
-    while any([await consumer.position(tp) < end[tp] for tp in partitions]):
-        fetched = await consumer.getmany(*partitions, timeout_ms=500)
+    while True:
+        behind = [await consumer.position(tp) < end[tp] for tp in partitions]
+        if not any(behind) and not past_end:
+            return read
+        fetched = await consumer.getmany(*partitions, timeout_ms=300)
+        if not fetched and not any(behind):
+            return read
         for tp, records in fetched.items():
-            for record in records:
-                if record.offset < end[tp] and (event := _parse(contract, record.value)):
-                    read.append(Incoming(event, SourceRecord.of(record)))
-    return read
+            read += [
+                Incoming(event, SourceRecord.of(record))
+                for record in records
+                if (past_end or record.offset < end[tp])
+                and (event := _parse(contract, record.value)) is not None
+            ]
 
 
 def subscribe_broadcast(

@@ -1,0 +1,1 @@
+"""driftloop's feature service: feature vectors per validated data event, and the offline store."""

@@ -1,0 +1,97 @@
+"""The feature service's composition root: settings → telemetry → specs → store → consumers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+from fastapi import FastAPI
+
+from driftloop_contracts import (
+    DATA_VALIDATED_TOPIC,
+    FEATURES_TOPIC,
+    OUTCOMES_VALIDATED_TOPIC,
+    DataValidated,
+    FeaturesComputed,
+    OutcomeValidated,
+)
+from driftloop_feature.config import FeatureSettings
+from driftloop_feature.handlers import store_labels, store_rows
+from driftloop_feature.offline import INDEXES, OfflineStore
+from driftloop_feature.online import OnlineFeatures
+from driftloop_runtime import (
+    ServiceParts,
+    create_mongo_client,
+    follow_specs,
+    open_database,
+    subscribe_batches,
+)
+
+__all__ = ["create_app"]
+
+
+def create_app(settings: FeatureSettings) -> FastAPI:
+    """The feature service: consumers started by the app, health and counters over HTTP."""
+    parts = ServiceParts("feature", settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        client = create_mongo_client(settings, appname="driftloop-feature")
+        store = OfflineStore(
+            await open_database(client, settings, INDEXES),
+            label_wait=timedelta(seconds=settings.label_wait_s),
+        )
+        online = OnlineFeatures(
+            await follow_specs(parts),
+            settings,
+            max_entities=settings.max_entities,
+            lateness_s=settings.lateness_s,
+        )
+        # Three groups: the features themselves, and the offline store's two writers, which
+        # consume the published vectors and the labels apart, so a slow store never holds a
+        # prediction back.
+        group = settings.consumer_group
+        subscribe_batches(
+            parts,
+            topic=DATA_VALIDATED_TOPIC,
+            group_id=group,
+            contract=DataValidated,
+            handler=online.handle,
+            partitions=online,
+        )
+        subscribe_batches(
+            parts,
+            topic=FEATURES_TOPIC,
+            group_id=f"{group}-offline",
+            contract=FeaturesComputed,
+            handler=store_rows(store),
+        )
+        subscribe_batches(
+            parts,
+            topic=OUTCOMES_VALIDATED_TOPIC,
+            group_id=f"{group}-labels",
+            contract=OutcomeValidated,
+            handler=store_labels(store),
+        )
+        app.state.online, app.state.store = online, store
+        await parts.start()
+        try:
+            yield
+        finally:
+            await parts.stop()
+            await client.close()
+            parts.tracer_provider.shutdown()
+
+    app = FastAPI(title="driftloop feature service", version="1", lifespan=lifespan)
+
+    @app.get("/healthz", tags=["health"])
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/v1/stats", tags=["health"])
+    async def stats() -> dict[str, int]:
+        """Counts since start: events, late, too late, replayed, evicted, labels expired."""
+        return {**app.state.online.counts, "labels_expired": app.state.store.labels_expired}
+
+    return app
