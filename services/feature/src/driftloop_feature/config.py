@@ -13,7 +13,7 @@ class FeatureSettings(RuntimeSettings):
     """Settings of the feature service."""
 
     http_host: str = Field("127.0.0.1", description="Address of the health and stats API.")
-    http_port: int = Field(8420, ge=1, le=65535, description="Port of the health and stats API.")
+    http_port: int = Field(8430, ge=1, le=65535, description="Port of the health and stats API.")
     consumer_group: str = Field(
         "feature",
         pattern=r"^[A-Za-z0-9._-]{1,100}$",
