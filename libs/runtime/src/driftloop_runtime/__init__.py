@@ -13,6 +13,7 @@ from driftloop_runtime.delivery import (
     BatchHandler,
     BatchPipeline,
     PartitionHooks,
+    one_by_one,
     subscribe_batches,
 )
 from driftloop_runtime.kafka import (
@@ -58,6 +59,7 @@ __all__ = [
     "dead_letter",
     "ensure_indexes",
     "follow_specs",
+    "one_by_one",
     "open_database",
     "read_partitions",
     "read_topic",

@@ -32,7 +32,7 @@ from pymongo.errors import ConnectionFailure
 
 from driftloop_contracts import Event
 from driftloop_runtime.publishing import EventPublisher, dead_letter
-from driftloop_runtime.records import BatchResult, Incoming, Rejection, SourceRecord
+from driftloop_runtime.records import BatchResult, Incoming, Outgoing, Rejection, SourceRecord
 from driftloop_runtime.service import ServiceParts
 
 __all__ = [
@@ -40,6 +40,7 @@ __all__ = [
     "BatchHandler",
     "BatchPipeline",
     "PartitionHooks",
+    "one_by_one",
     "skip_decoding",
     "subscribe_batches",
 ]
@@ -119,6 +120,20 @@ class BatchPipeline(Generic[E]):
                 return BatchResult(rejections=(_handler_rejection(batch[0], error),))
             middle = len(batch) // 2
             return await self._handle(batch[:middle]) + await self._handle(batch[middle:])
+
+
+def one_by_one(step: Callable[[E], Awaitable[Sequence[Outgoing]]]) -> BatchHandler[E]:
+    """A batch handler that runs ``step`` on each event in order, for low-volume control
+    topics where each event is its own unit of work; each output continues its event's trace."""
+
+    async def handle(batch: Sequence[Incoming[E]]) -> BatchResult:
+        outputs: list[Outgoing] = []
+        for item in batch:
+            produced = await step(item.event)
+            outputs += [Outgoing(o.topic, o.key, o.event, item.source) for o in produced]
+        return BatchResult(outputs=outputs)
+
+    return handle
 
 
 def _handler_rejection(item: Incoming[Any], error: Exception) -> Rejection:

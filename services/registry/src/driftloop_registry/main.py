@@ -16,12 +16,12 @@ from driftloop_contracts import (
 from driftloop_registry.api import install_api
 from driftloop_registry.artifacts import artifact_checker, artifact_store
 from driftloop_registry.config import RegistrySettings
-from driftloop_registry.handlers import on_performance_reported, on_training_completed
 from driftloop_registry.registry import Registry
 from driftloop_registry.store import INDEXES, RegistryStore
 from driftloop_runtime import (
     ServiceParts,
     create_mongo_client,
+    one_by_one,
     open_database,
     subscribe_batches,
 )
@@ -48,14 +48,14 @@ def create_app(settings: RegistrySettings) -> FastAPI:
             topic=TRAININGS_TOPIC,
             group_id=CONSUMER_GROUP,
             contract=TrainingCompleted,
-            handler=on_training_completed(registry),
+            handler=one_by_one(registry.register_training),
         )
         subscribe_batches(
             parts,
             topic=PERFORMANCE_TOPIC,
             group_id=f"{CONSUMER_GROUP}-performance",
             contract=PerformanceReported,
-            handler=on_performance_reported(registry),
+            handler=one_by_one(registry.review_shadow),
         )
         await parts.start()
         try:
