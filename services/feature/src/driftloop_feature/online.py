@@ -9,7 +9,13 @@ from collections.abc import Mapping, Sequence
 
 from aiokafka import TopicPartition
 
-from driftloop_contracts import FEATURES_TOPIC, DataValidated, FeaturesComputed
+from driftloop_contracts import (
+    FEATURES_TOPIC,
+    SPECS_TOPIC,
+    DataValidated,
+    FeaturesComputed,
+    SpecApplied,
+)
 from driftloop_features import EntityWindows, compute_features
 from driftloop_runtime import (
     BatchResult,
@@ -19,6 +25,7 @@ from driftloop_runtime import (
     RuntimeSettings,
     SpecCatalog,
     read_partitions,
+    read_topic,
 )
 
 __all__ = ["OnlineFeatures", "vector_id"]
@@ -66,6 +73,8 @@ class OnlineFeatures:
         spec here), after rebuilding the windows of partitions assigned since the last batch."""
         if self._to_rebuild:
             await self._rebuild()
+        if any(self._catalog.get(item.event.dataset) is None for item in batch):
+            await self._catch_up_on_specs()
         return self.compute(batch)
 
     def compute(self, batch: Sequence[Incoming[DataValidated]]) -> BatchResult:
@@ -110,6 +119,12 @@ class OnlineFeatures:
         gone = {tp.partition for tp in partitions}
         self._windows = {key: w for key, w in self._windows.items() if key[0] not in gone}
         self._to_rebuild = {tp: o for tp, o in self._to_rebuild.items() if tp not in partitions}
+
+    async def _catch_up_on_specs(self) -> None:
+        """Read the applied specs again: ingestion may have validated an event against a spec
+        that this service's live follower has not delivered yet."""
+        for event in await read_topic(self._settings, SPECS_TOPIC, SpecApplied):
+            self._catalog.apply(event)
 
     async def _rebuild(self) -> None:
         """Replay the validated events of the noted partitions up to where consumption resumed,
