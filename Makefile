@@ -50,8 +50,9 @@ test-integration: install ## on the embedded broker and store (started and stopp
 test-e2e: install ## the whole loop through public topics
 	$(PYTEST) -m e2e tests
 
-bench: install ## runtime relay vs bare aiokafka loop, as a ratio (EVENTS=20000 ROUNDS=3)
+bench: install ## relay, then ingestion + feature, vs a bare aiokafka loop (EVENTS=20000 ROUNDS=3 PIPELINE_EVENTS=100000)
 	$(RUN) python -m bench.runtime_relay $(if $(EVENTS),--events $(EVENTS)) $(if $(ROUNDS),--rounds $(ROUNDS))
+	$(RUN) python -m bench.pipeline $(if $(PIPELINE_EVENTS),--events $(PIPELINE_EVENTS))
 
 local-up: install ## start the embedded broker, store and services (state in .driftloop/)
 	$(RUN) driftloop local up
