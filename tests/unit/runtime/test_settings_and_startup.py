@@ -105,3 +105,28 @@ async def test_a_traced_domain_step_gets_its_own_child_span(
     provider.shutdown()
     spans = {s["name"]: s for s in map(json.loads, path.read_text().splitlines())}
     assert spans["registry.promote"]["parent_span_id"] == spans["http request"]["span_id"]
+
+
+def test_sampling_records_a_share_of_new_traces_and_follows_upstream_decisions(
+    tmp_path: Path,
+) -> None:
+    from opentelemetry import propagate
+
+    from driftloop_runtime import setup_telemetry
+
+    path = tmp_path / "sampled.jsonl"
+    provider = setup_telemetry("svc", RuntimeSettings(trace_sample_ratio=0.0, traces_file=path))
+    tracer = provider.get_tracer("test")
+    with tracer.start_as_current_span("new trace") as root:
+        assert not root.is_recording()
+        carrier: dict[str, str] = {}
+        propagate.inject(carrier)
+    flags = int(carrier["traceparent"].rsplit("-", 1)[1], 16)
+    assert flags & 1 == 0  # the context travels on, marked not sampled
+    upstream = propagate.extract(
+        {"traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}
+    )
+    with tracer.start_as_current_span("continued", context=upstream) as child:
+        assert child.is_recording()
+    provider.shutdown()
+    assert [json.loads(line)["name"] for line in path.read_text().splitlines()] == ["continued"]

@@ -175,6 +175,7 @@ def subscribe_batches(
         batch=True,
         max_records=settings.kafka_max_records,
         batch_timeout_ms=settings.kafka_fetch_timeout_ms,
+        fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
         decoder=skip_decoding,

@@ -13,6 +13,7 @@ from opentelemetry import trace
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
 from opentelemetry.trace import format_span_id, format_trace_id
 
 from driftloop_runtime.settings import RuntimeSettings
@@ -114,9 +115,13 @@ def setup_telemetry(service_name: str, settings: RuntimeSettings) -> TracerProvi
     """Install a tracer provider for ``service_name`` and return it (shut it down on exit).
 
     With ``DRIFTLOOP_OTLP_ENDPOINT`` set, spans go to that OTLP/HTTP collector; otherwise they
-    are appended to ``DRIFTLOOP_TRACES_FILE``.
+    are appended to ``DRIFTLOOP_TRACES_FILE``. ``DRIFTLOOP_TRACE_SAMPLE_RATIO`` of new traces
+    are recorded; a trace started upstream keeps its parent's decision.
     """
-    provider = TracerProvider(resource=Resource.create({SERVICE_NAME: service_name}))
+    sampler = ParentBased(TraceIdRatioBased(settings.trace_sample_ratio))
+    provider = TracerProvider(
+        resource=Resource.create({SERVICE_NAME: service_name}), sampler=sampler
+    )
     provider.add_span_processor(BatchSpanProcessor(_exporter(settings)))
     trace.set_tracer_provider(provider)
     return provider
