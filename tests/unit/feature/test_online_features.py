@@ -65,9 +65,10 @@ async def test_an_assigned_partition_is_rebuilt_from_the_log_before_its_next_bat
 
     async def first_half(_: object, __: object, until: Mapping[TopicPartition, int]) -> Any:
         replayed.append(dict(until))
-        return incoming(stream[:20])
+        yield incoming(stream[:12])  # a chunk per fetch
+        yield incoming(stream[12:20])
 
-    monkeypatch.setattr(online, "read_partitions", first_half)
+    monkeypatch.setattr(online, "replay_partitions", first_half)
     catalog = SpecCatalog()
     catalog.apply(applied)
     features = service(catalog)

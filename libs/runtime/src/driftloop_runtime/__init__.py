@@ -6,7 +6,12 @@ letters, bounded de-duplication, MongoDB through PyMongo's async client, and tel
 
 from __future__ import annotations
 
-from driftloop_runtime.broadcast import read_partitions, read_topic, subscribe_broadcast
+from driftloop_runtime.broadcast import (
+    read_partitions,
+    read_topic,
+    replay_partitions,
+    subscribe_broadcast,
+)
 from driftloop_runtime.dedup import Deduplicator
 from driftloop_runtime.delivery import (
     TRANSIENT_ERRORS,
@@ -63,6 +68,7 @@ __all__ = [
     "open_database",
     "read_partitions",
     "read_topic",
+    "replay_partitions",
     "require_aiokafka_extension",
     "run_service",
     "setup_telemetry",

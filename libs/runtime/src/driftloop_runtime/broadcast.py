@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
 from typing import TypeVar
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -18,7 +19,7 @@ from driftloop_runtime.records import Incoming, SourceRecord
 from driftloop_runtime.service import ServiceParts
 from driftloop_runtime.settings import RuntimeSettings
 
-__all__ = ["read_partitions", "read_topic", "subscribe_broadcast"]
+__all__ = ["read_partitions", "read_topic", "replay_partitions", "subscribe_broadcast"]
 
 E = TypeVar("E", bound=Event)
 logger = logging.getLogger(__name__)
@@ -30,9 +31,7 @@ async def read_topic(settings: RuntimeSettings, topic: str, contract: type[E]) -
     Reads without a consumer group until the partitions are drained; records that do not match
     ``contract`` are logged and skipped (their consumers dead-letter them).
     """
-    consumer = AIOKafkaConsumer(**client_options(settings), enable_auto_commit=False)
-    await consumer.start()
-    try:
+    async with _reader(settings) as consumer:
         await consumer.topics()  # loads the metadata partitions_for_topic reads
         partitions = [
             TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())
@@ -43,55 +42,70 @@ async def read_topic(settings: RuntimeSettings, topic: str, contract: type[E]) -
         # end as its last record batch's base offset + 1. So read on until a fetch comes back
         # empty at or past them.
         end = await consumer.end_offsets(partitions)
-        read = await _read(consumer, contract, end, past_end=True)
-        return [item.event for item in read]
-    finally:
-        await consumer.stop()
+        return [
+            item.event
+            async for chunk in _chunks(consumer, contract, end, past_end=True)
+            for item in chunk
+        ]
+
+
+async def replay_partitions(
+    settings: RuntimeSettings, contract: type[E], until: Mapping[TopicPartition, int]
+) -> AsyncIterator[list[Incoming[E]]]:
+    """The valid events of each partition from its start up to (not including) its offset in
+    ``until``, in offset order per partition, a fetched chunk at a time: what a service replays
+    to rebuild its state, in bounded memory and without holding the event loop."""
+    wanted = {tp: offset for tp, offset in until.items() if offset > 0}
+    async with _reader(settings) as consumer:
+        async for chunk in _chunks(consumer, contract, wanted, past_end=False):
+            yield chunk
 
 
 async def read_partitions(
     settings: RuntimeSettings, contract: type[E], until: Mapping[TopicPartition, int]
 ) -> list[Incoming[E]]:
-    """The valid events of each partition from its start up to (not including) its offset in
-    ``until``, in offset order per partition: what a service replays to rebuild its state."""
+    """``replay_partitions``, collected in one list."""
+    return [item async for chunk in replay_partitions(settings, contract, until) for item in chunk]
+
+
+@asynccontextmanager
+async def _reader(settings: RuntimeSettings) -> AsyncIterator[AIOKafkaConsumer]:
     consumer = AIOKafkaConsumer(**client_options(settings), enable_auto_commit=False)
     await consumer.start()
     try:
-        wanted = {tp: offset for tp, offset in until.items() if offset > 0}
-        return await _read(consumer, contract, wanted, past_end=False)
+        yield consumer
     finally:
         await consumer.stop()
 
 
-async def _read(
+async def _chunks(
     consumer: AIOKafkaConsumer,
     contract: type[E],
     end: Mapping[TopicPartition, int],
     *,
     past_end: bool,
-) -> list[Incoming[E]]:
+) -> AsyncIterator[list[Incoming[E]]]:
     """Read ``end``'s partitions from their start: up to ``end`` exactly, or (``past_end``) on
-    until a fetch at or past ``end`` returns nothing."""
+    until a fetch at or past ``end`` returns nothing; one list per fetch."""
     if not end:
-        return []
+        return
     partitions = list(end)
     consumer.assign(partitions)
     await consumer.seek_to_beginning(*partitions)
-    read: list[Incoming[E]] = []
     while True:
         behind = [await consumer.position(tp) < end[tp] for tp in partitions]
         if not any(behind) and not past_end:
-            return read
+            return
         fetched = await consumer.getmany(*partitions, timeout_ms=300)
         if not fetched and not any(behind):
-            return read
-        for tp, records in fetched.items():
-            read += [
-                Incoming(event, SourceRecord.of(record))
-                for record in records
-                if (past_end or record.offset < end[tp])
-                and (event := _parse(contract, record.value)) is not None
-            ]
+            return
+        yield [
+            Incoming(event, SourceRecord.of(record))
+            for tp, records in fetched.items()
+            for record in records
+            if (past_end or record.offset < end[tp])
+            and (event := _parse(contract, record.value)) is not None
+        ]
 
 
 def subscribe_broadcast(

@@ -3,6 +3,7 @@ windows kept per Kafka partition (an entity's events all land on its partition).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -24,8 +25,8 @@ from driftloop_runtime import (
     Rejection,
     RuntimeSettings,
     SpecCatalog,
-    read_partitions,
     read_topic,
+    replay_partitions,
 )
 
 __all__ = ["OnlineFeatures", "vector_id"]
@@ -128,11 +129,13 @@ class OnlineFeatures:
 
     async def _rebuild(self) -> None:
         """Replay the validated events of the noted partitions up to where consumption resumed,
-        through the same computation, publishing nothing."""
-        replay = await read_partitions(self._settings, DataValidated, self._to_rebuild)
-        self._to_rebuild = {}
-        self.compute(replay)
-        self.counts["replayed"] += len(replay)
+        through the same computation, publishing nothing; a fetched chunk at a time, so memory
+        stays bounded and health checks are answered meanwhile."""
+        until, self._to_rebuild = self._to_rebuild, {}
+        async for chunk in replay_partitions(self._settings, DataValidated, until):
+            self.compute(chunk)
+            self.counts["replayed"] += len(chunk)
+            await asyncio.sleep(0)
 
     def _state(self, partition: int, dataset: str) -> EntityWindows:
         key = (partition, dataset)
