@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 
 from faststream import FastStream
 from faststream.kafka import KafkaBroker
@@ -58,6 +59,17 @@ class ServiceParts:
         """Stop consuming (the batch in hand is finished), then flush and close the publisher."""
         await self.broker.stop()
         await self.publisher.stop()
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """Start, and on the way out stop and flush the spans: the body of a service's
+        lifespan once its handlers are wired."""
+        await self.start()
+        try:
+            yield
+        finally:
+            await self.stop()
+            self.tracer_provider.shutdown()
 
 
 def build_service(parts: ServiceParts) -> FastStream:

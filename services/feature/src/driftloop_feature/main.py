@@ -37,51 +37,47 @@ def create_app(settings: FeatureSettings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        client = create_mongo_client(settings, appname="driftloop-feature")
-        store = OfflineStore(
-            await open_database(client, settings, INDEXES),
-            label_wait=timedelta(seconds=settings.label_wait_s),
-        )
-        online = OnlineFeatures(
-            await follow_specs(parts),
-            settings,
-            max_entities=settings.max_entities,
-            lateness_s=settings.lateness_s,
-        )
-        # Three groups: the features themselves, and the offline store's two writers, which
-        # consume the published vectors and the labels apart, so a slow store never holds a
-        # prediction back.
-        group = settings.consumer_group
-        subscribe_batches(
-            parts,
-            topic=DATA_VALIDATED_TOPIC,
-            group_id=group,
-            contract=DataValidated,
-            handler=online.handle,
-            partitions=online,
-        )
-        subscribe_batches(
-            parts,
-            topic=FEATURES_TOPIC,
-            group_id=f"{group}-offline",
-            contract=FeaturesComputed,
-            handler=store_rows(store),
-        )
-        subscribe_batches(
-            parts,
-            topic=OUTCOMES_VALIDATED_TOPIC,
-            group_id=f"{group}-labels",
-            contract=OutcomeValidated,
-            handler=store_labels(store),
-        )
-        app.state.online, app.state.store = online, store
-        await parts.start()
-        try:
-            yield
-        finally:
-            await parts.stop()
-            await client.close()
-            parts.tracer_provider.shutdown()
+        # the client closes last, after the consumers that use it have stopped
+        async with create_mongo_client(settings, appname="driftloop-feature") as client:
+            store = OfflineStore(
+                await open_database(client, settings, INDEXES),
+                label_wait=timedelta(seconds=settings.label_wait_s),
+            )
+            online = OnlineFeatures(
+                await follow_specs(parts),
+                settings,
+                max_entities=settings.max_entities,
+                lateness_s=settings.lateness_s,
+            )
+            # Three groups: the features themselves, and the offline store's two writers, which
+            # consume the published vectors and the labels apart, so a slow store never holds a
+            # prediction back.
+            group = settings.consumer_group
+            subscribe_batches(
+                parts,
+                topic=DATA_VALIDATED_TOPIC,
+                group_id=group,
+                contract=DataValidated,
+                handler=online.handle,
+                partitions=online,
+            )
+            subscribe_batches(
+                parts,
+                topic=FEATURES_TOPIC,
+                group_id=f"{group}-offline",
+                contract=FeaturesComputed,
+                handler=store_rows(store),
+            )
+            subscribe_batches(
+                parts,
+                topic=OUTCOMES_VALIDATED_TOPIC,
+                group_id=f"{group}-labels",
+                contract=OutcomeValidated,
+                handler=store_labels(store),
+            )
+            app.state.online, app.state.store = online, store
+            async with parts.running():
+                yield
 
     app = FastAPI(title="driftloop feature service", version="1", lifespan=lifespan)
 

@@ -73,12 +73,8 @@ def create_app(
         catalog = await follow_specs(parts)  # every spec applied so far, before any event
         app.state.intake = wire(parts, catalog, settings)
         app.state.publisher = parts.publisher
-        await parts.start()
-        try:
+        async with parts.running():
             yield
-        finally:
-            await parts.stop()
-            parts.tracer_provider.shutdown()
 
     app = FastAPI(
         title="driftloop ingestion",

@@ -37,33 +37,29 @@ def create_app(settings: RegistrySettings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        client = create_mongo_client(settings, appname="driftloop-registry")
-        database = await open_database(client, settings, INDEXES)
-        app.state.store = store = RegistryStore(database)
-        app.state.artifacts = artifacts = await artifact_store(database)
-        app.state.registry = registry = Registry(store, artifact_checker(artifacts, settings))
-        app.state.publisher = parts.publisher
-        subscribe_batches(
-            parts,
-            topic=TRAININGS_TOPIC,
-            group_id=CONSUMER_GROUP,
-            contract=TrainingCompleted,
-            handler=one_by_one(registry.register_training),
-        )
-        subscribe_batches(
-            parts,
-            topic=PERFORMANCE_TOPIC,
-            group_id=f"{CONSUMER_GROUP}-performance",
-            contract=PerformanceReported,
-            handler=one_by_one(registry.review_shadow),
-        )
-        await parts.start()
-        try:
-            yield
-        finally:
-            await parts.stop()
-            await client.close()
-            parts.tracer_provider.shutdown()
+        # the client closes last, after the consumers that use it have stopped
+        async with create_mongo_client(settings, appname="driftloop-registry") as client:
+            database = await open_database(client, settings, INDEXES)
+            app.state.store = store = RegistryStore(database)
+            app.state.artifacts = artifacts = await artifact_store(database)
+            app.state.registry = registry = Registry(store, artifact_checker(artifacts, settings))
+            app.state.publisher = parts.publisher
+            subscribe_batches(
+                parts,
+                topic=TRAININGS_TOPIC,
+                group_id=CONSUMER_GROUP,
+                contract=TrainingCompleted,
+                handler=one_by_one(registry.register_training),
+            )
+            subscribe_batches(
+                parts,
+                topic=PERFORMANCE_TOPIC,
+                group_id=f"{CONSUMER_GROUP}-performance",
+                contract=PerformanceReported,
+                handler=one_by_one(registry.review_shadow),
+            )
+            async with parts.running():
+                yield
 
     app = FastAPI(
         title="driftloop registry",
