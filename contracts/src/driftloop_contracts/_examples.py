@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 __all__ = [
     "ARTIFACT_SHA256",
+    "ARTIFACT_URI",
     "DATASET",
     "DATA_EVENT_ID",
     "DRIFT_EVENT_ID",
@@ -32,6 +33,7 @@ DRIFT_EVENT_ID = "drift.detected:payments:7:amount:psi:1737450000"
 FEATURES_EVENT_ID = "features:0b9f6c1e-6f1d-4f4e-9d6a-2a1c5e7b9d10"
 EVENT_TIME = datetime(2025, 1, 15, 9, 30, 0, tzinfo=UTC)
 ARTIFACT_SHA256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+ARTIFACT_URI = "gridfs://artifacts/678a1b2c3d4e5f6a7b8c9d0e"
 
 
 def later(**delta: float) -> datetime:

@@ -14,6 +14,7 @@ from pydantic import Field
 from driftloop_contracts import _examples as ex
 from driftloop_contracts.envelope import Event, event_type_field
 from driftloop_contracts.types import (
+    ArtifactUri,
     DatasetName,
     Identifier,
     MetricMap,
@@ -36,6 +37,11 @@ class _ModelVersionEvent(Event):
     model_name: Identifier = Field(description="Registered model name.")
     version: Version = Field(description="The model version this event is about.")
     artifact_sha256: Sha256Hex = Field(description="SHA-256 of that version's artifact.")
+    artifact_uri: ArtifactUri | None = Field(
+        default=None,
+        description="Where that version's artifact is stored, e.g. 'gridfs://artifacts/<id>', "
+        "so a consumer can load it without asking the registry.",
+    )
     actor: ShortText = Field(description="Who acted: a user, or 'registry' for the policy.")
     reason: Text = Field(description="Why, in words, for the audit trail.")
     evidence: MetricMap = Field(
@@ -66,6 +72,7 @@ class ModelRegistered(_ModelVersionEvent):
             model_name=ex.MODEL_NAME,
             version=8,
             artifact_sha256=ex.ARTIFACT_SHA256,
+            artifact_uri=ex.ARTIFACT_URI,
             actor="registry",
             reason=f"training run {ex.RUN_ID} succeeded",
             evidence={"roc_auc": 0.912},
@@ -99,6 +106,7 @@ class ModelPromoted(_ModelVersionEvent):
             model_name=ex.MODEL_NAME,
             version=8,
             artifact_sha256=ex.ARTIFACT_SHA256,
+            artifact_uri=ex.ARTIFACT_URI,
             actor="registry",
             reason="roc_auc improved by 0.038 over champion 7 (policy minimum 0.01)",
             evidence={"roc_auc": 0.912, "champion_roc_auc": 0.874},
@@ -163,6 +171,7 @@ class ModelRetired(_ModelVersionEvent):
             model_name=ex.MODEL_NAME,
             version=8,
             artifact_sha256=ex.ARTIFACT_SHA256,
+            artifact_uri=ex.ARTIFACT_URI,
             actor="registry",
             reason="roc_auc 0.861 vs champion 0.874 on 2,400 shadow-scored events",
             evidence={"roc_auc": 0.861, "champion_roc_auc": 0.874, "events_scored": 2400},

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Self
 
-from pydantic import AwareDatetime, Field, JsonValue, StringConstraints, model_validator
+from pydantic import AwareDatetime, Field, JsonValue, model_validator
 
 from driftloop_contracts import _examples as ex
 from driftloop_contracts.envelope import ContractModel, Event, event_type_field
 from driftloop_contracts.reference import CategoricalReference, FeatureReference, NumericReference
 from driftloop_contracts.types import (
+    ArtifactUri,
     Count,
     DatasetName,
     Identifier,
@@ -58,7 +59,7 @@ class TrainRequested(Event):
 class ArtifactRef(ContractModel):
     """Where a model artifact is stored, its digest and its serialisation format."""
 
-    uri: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9+.-]*://\S{1,2000}$")] = Field(
+    uri: ArtifactUri = Field(
         description="Location of the artifact, e.g. 'gridfs://artifacts/<id>'."
     )
     sha256: Sha256Hex = Field(description="SHA-256 of the artifact bytes, checked before loading.")
@@ -71,7 +72,7 @@ class ArtifactRef(ContractModel):
     def example(cls) -> Self:
         """Return a skops artifact in GridFS."""
         return cls(
-            uri="gridfs://artifacts/678a1b2c3d4e5f6a7b8c9d0e",
+            uri=ex.ARTIFACT_URI,
             sha256=ex.ARTIFACT_SHA256,
             format="skops",
         )

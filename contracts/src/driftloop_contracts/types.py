@@ -30,6 +30,7 @@ __all__ = [
     "MAX_TEXT",
     "NAME_PATTERN",
     "SHA256_PATTERN",
+    "ArtifactUri",
     "Category",
     "Count",
     "DatasetName",
@@ -100,6 +101,9 @@ Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
 """The name of a field, feature, metric, signal or detector."""
 
 Sha256Hex = Annotated[str, StringConstraints(pattern=SHA256_PATTERN)]
+
+ArtifactUri = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9+.-]*://\S{1,2000}$")]
+"""Where an artifact is stored: a URI with a scheme, e.g. ``gridfs://artifacts/<id>``."""
 """A SHA-256 digest, lowercase hex."""
 
 TopicName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,249}$")]

@@ -87,4 +87,5 @@ def _about(version: Document) -> dict[str, Any]:
         "model_name": version["name"],
         "version": version["version"],
         "artifact_sha256": version["artifact"]["sha256"],
+        "artifact_uri": version["artifact"]["uri"],
     }
