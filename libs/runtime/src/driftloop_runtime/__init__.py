@@ -1,7 +1,8 @@
 """The runtime every driftloop service stands on.
 
 Settings (``DRIFTLOOP_*``), the Kafka broker factory, at-least-once batch delivery with dead
-letters, bounded de-duplication, MongoDB through PyMongo's async client, and telemetry.
+letters, bounded de-duplication, the specs and model versions in force, MongoDB through
+PyMongo's async client, and telemetry.
 """
 
 from __future__ import annotations
@@ -25,6 +26,14 @@ from driftloop_runtime.kafka import (
     AiokafkaExtensionMissingError,
     create_broker,
     require_aiokafka_extension,
+)
+from driftloop_runtime.models import (
+    LifecycleEvent,
+    ModelCatalog,
+    ServedVersion,
+    ServingAlias,
+    ServingChange,
+    follow_models,
 )
 from driftloop_runtime.mongo import create_mongo_client, ensure_indexes, open_database
 from driftloop_runtime.publishing import (
@@ -51,11 +60,16 @@ __all__ = [
     "Incoming",
     "JsonLinesSpanExporter",
     "KafkaEventPublisher",
+    "LifecycleEvent",
+    "ModelCatalog",
     "Outgoing",
     "PartitionHooks",
     "Rejection",
     "RuntimeSettings",
+    "ServedVersion",
     "ServiceParts",
+    "ServingAlias",
+    "ServingChange",
     "SourceRecord",
     "SpecCatalog",
     "build_service",
@@ -63,6 +77,7 @@ __all__ = [
     "create_mongo_client",
     "dead_letter",
     "ensure_indexes",
+    "follow_models",
     "follow_specs",
     "one_by_one",
     "open_database",
