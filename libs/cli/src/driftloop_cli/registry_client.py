@@ -128,6 +128,11 @@ class RegistryClient:
         path = f"/v1/models/{_seg(name)}/versions/{version}"
         return self._object("GET", path, f"show model {name} version {version}")
 
+    def history(self, name: str) -> list[JsonObject]:
+        """Every alias move of model ``name``, oldest first: who, why, when."""
+        path = f"/v1/models/{_seg(name)}/history"
+        return self._list("GET", path, f"show the alias history of model {name}")
+
     def promote(
         self,
         name: str,
@@ -163,6 +168,10 @@ class RegistryClient:
         """The training runs of ``dataset``, newest first."""
         params = {"dataset": dataset}
         return self._list("GET", "/v1/runs", f"list the runs of {dataset}", params=params)
+
+    def run(self, run_id: str) -> JsonObject:
+        """Training run ``run_id``."""
+        return self._object("GET", f"/v1/runs/{_seg(run_id)}", f"show run {run_id}")
 
     # plumbing
 

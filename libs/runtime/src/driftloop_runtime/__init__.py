@@ -8,9 +8,11 @@ PyMongo's async client, and telemetry.
 from __future__ import annotations
 
 from driftloop_runtime.broadcast import (
+    read_at,
     read_partitions,
     read_topic,
     replay_partitions,
+    scan_topic,
     subscribe_broadcast,
 )
 from driftloop_runtime.dedup import Deduplicator
@@ -81,11 +83,13 @@ __all__ = [
     "follow_specs",
     "one_by_one",
     "open_database",
+    "read_at",
     "read_partitions",
     "read_topic",
     "replay_partitions",
     "require_aiokafka_extension",
     "run_service",
+    "scan_topic",
     "setup_telemetry",
     "subscribe_batches",
     "subscribe_broadcast",

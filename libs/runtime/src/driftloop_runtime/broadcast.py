@@ -19,7 +19,14 @@ from driftloop_runtime.records import Incoming, SourceRecord
 from driftloop_runtime.service import ServiceParts
 from driftloop_runtime.settings import RuntimeSettings
 
-__all__ = ["read_partitions", "read_topic", "replay_partitions", "subscribe_broadcast"]
+__all__ = [
+    "read_at",
+    "read_partitions",
+    "read_topic",
+    "replay_partitions",
+    "scan_topic",
+    "subscribe_broadcast",
+]
 
 E = TypeVar("E", bound=Event)
 logger = logging.getLogger(__name__)
@@ -31,22 +38,28 @@ async def read_topic(settings: RuntimeSettings, topic: str, contract: type[E]) -
     Reads without a consumer group until the partitions are drained; records that do not match
     ``contract`` are logged and skipped (their consumers dead-letter them).
     """
+    return [item.event async for chunk in scan_topic(settings, topic, contract) for item in chunk]
+
+
+async def scan_topic(
+    settings: RuntimeSettings, topic: str, contract: type[E], *, containing: bytes | None = None
+) -> AsyncIterator[list[Incoming[E]]]:
+    """``read_topic`` a fetched chunk at a time, with where each event was read; with
+    ``containing``, only records whose bytes contain it are parsed (a cheap filter for finding
+    one event in a long topic)."""
     async with _reader(settings) as consumer:
         await consumer.topics()  # loads the metadata partitions_for_topic reads
         partitions = [
             TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())
         ]
         if not partitions:
-            return []
+            return
         # The end offsets are a floor, not the end: the embedded broker reports a partition's
         # end as its last record batch's base offset + 1. So read on until a fetch comes back
         # empty at or past them.
         end = await consumer.end_offsets(partitions)
-        return [
-            item.event
-            async for chunk in _chunks(consumer, contract, end, past_end=True)
-            for item in chunk
-        ]
+        async for chunk in _chunks(consumer, contract, end, past_end=True, containing=containing):
+            yield chunk
 
 
 async def replay_partitions(
@@ -68,6 +81,28 @@ async def read_partitions(
     return [item async for chunk in replay_partitions(settings, contract, until) for item in chunk]
 
 
+async def read_at(
+    settings: RuntimeSettings, contract: type[E], partition: TopicPartition, offset: int
+) -> Incoming[E] | None:
+    """The event at ``offset`` of ``partition``; ``None`` if there is none there (deleted,
+    not yet written, or not a valid ``contract``)."""
+    async with _reader(settings) as consumer:
+        consumer.assign([partition])
+        consumer.seek(partition, offset)
+        for _ in range(_READ_AT_ATTEMPTS):
+            records = (await consumer.getmany(partition, timeout_ms=300)).get(partition, [])
+            for record in records:
+                if record.offset == offset and (event := _parse(contract, record.value)):
+                    return Incoming(event, SourceRecord.of(record))
+                if record.offset >= offset:
+                    return None
+    return None
+
+
+_READ_AT_ATTEMPTS = 5
+"""Empty fetches ``read_at`` tries before it decides the offset holds nothing."""
+
+
 @asynccontextmanager
 async def _reader(settings: RuntimeSettings) -> AsyncIterator[AIOKafkaConsumer]:
     consumer = AIOKafkaConsumer(**client_options(settings), enable_auto_commit=False)
@@ -84,6 +119,7 @@ async def _chunks(
     end: Mapping[TopicPartition, int],
     *,
     past_end: bool,
+    containing: bytes | None = None,
 ) -> AsyncIterator[list[Incoming[E]]]:
     """Read ``end``'s partitions from their start: up to ``end`` exactly, or (``past_end``) on
     until a fetch at or past ``end`` returns nothing; one list per fetch."""
@@ -104,6 +140,7 @@ async def _chunks(
             for tp, records in fetched.items()
             for record in records
             if (past_end or record.offset < end[tp])
+            and (containing is None or containing in (record.value or b""))
             and (event := _parse(contract, record.value)) is not None
         ]
 

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import httpx
 import typer
+from aiokafka.errors import KafkaError
 from pydantic import ValidationError
 
 from driftloop_cli.registry_client import RegistryClient, RegistryClientError
 from driftloop_cli.render import to_json
-from driftloop_cli.settings import CliSettings
+from driftloop_cli.settings import CliKafkaSettings, CliSettings
 
 __all__ = [
     "EXIT_FAILED",
@@ -24,9 +26,13 @@ __all__ = [
     "ServingAlias",
     "TokenOption",
     "fail",
+    "kafka_settings",
+    "on_kafka",
     "print_json",
     "registry",
 ]
+
+T = TypeVar("T")
 
 EXIT_FAILED = 1
 """The registry refused the request, or could not be reached."""
@@ -115,7 +121,28 @@ def _settings(registry_url: str | None, token: str | None) -> CliSettings:
     try:
         return CliSettings(**overrides)
     except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
-        )
-        fail(f"invalid driftloop settings: {problems}", EXIT_INVALID)
+        _invalid_settings(error)
+
+
+def kafka_settings() -> CliKafkaSettings:
+    """How to reach Kafka (``DRIFTLOOP_KAFKA_*``, then ``.driftloop/local.env``); invalid
+    settings end the command."""
+    try:
+        return CliKafkaSettings()
+    except ValidationError as error:
+        _invalid_settings(error)
+
+
+def on_kafka(settings: CliKafkaSettings, work: Coroutine[Any, Any, T]) -> T:
+    """Run ``work``; an unreachable broker ends the command with a message."""
+    try:
+        return asyncio.run(work)
+    except (KafkaError, OSError) as error:
+        fail(f"cannot reach Kafka at {settings.kafka_bootstrap}: {error}")
+
+
+def _invalid_settings(error: ValidationError) -> NoReturn:
+    problems = "; ".join(
+        f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
+    )
+    fail(f"invalid driftloop settings: {problems}", EXIT_INVALID)

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
-from collections.abc import Coroutine, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, TypeVar
 
 import typer
-from aiokafka.errors import KafkaError
-from pydantic import ValidationError
 
 from driftloop_cli import deadletters as dl
-from driftloop_cli.commands._common import EXIT_INVALID, fail, print_json
+from driftloop_cli.commands._common import (
+    EXIT_INVALID,
+    fail,
+    kafka_settings,
+    on_kafka,
+    print_json,
+)
 from driftloop_cli.render import table, when
 from driftloop_cli.settings import CliKafkaSettings
 from driftloop_contracts import DeadLettered
@@ -46,7 +49,7 @@ def list_letters(source_topic: SourceTopicOption = None, as_json: JsonOutput = F
     masked (numbers as N, quoted text as "…"); the largest group comes first. Reads
     driftloop.deadletter.v1 with the DRIFTLOOP_KAFKA_* settings (or .driftloop/local.env).
     """
-    letters = dl.select_letters(_read(_settings()), source_topic=source_topic)
+    letters = dl.select_letters(_read(kafka_settings()), source_topic=source_topic)
     groups = dl.group_letters(letters)
     if as_json:
         print_json([group.as_json() for group in groups])
@@ -112,12 +115,12 @@ def replay_letters(
             EXIT_INVALID,
         )
     start = _since(since) if since else None
-    settings = _settings()
+    settings = kafka_settings()
     letters = dl.select_letters(
         _read(settings), reason_contains=reason_contains, source_topic=source_topic, since=start
     )
     plan = dl.plan_replay(letters)
-    sent = 0 if dry_run else _run(settings, dl.replay(settings, plan.send))
+    sent = 0 if dry_run else on_kafka(settings, dl.replay(settings, plan.send))
     if as_json:
         print_json(_replay_json(plan, sent, dry_run))
     else:
@@ -176,22 +179,5 @@ def _since(text: str) -> datetime:
         fail(f"--since: {error}", EXIT_INVALID)
 
 
-def _settings() -> CliKafkaSettings:
-    try:
-        return CliKafkaSettings()
-    except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
-        )
-        fail(f"invalid driftloop settings: {problems}", EXIT_INVALID)
-
-
 def _read(settings: CliKafkaSettings) -> list[DeadLettered]:
-    return _run(settings, dl.read_dead_letters(settings))
-
-
-def _run(settings: CliKafkaSettings, work: Coroutine[Any, Any, T]) -> T:
-    try:
-        return asyncio.run(work)
-    except (KafkaError, OSError) as error:
-        fail(f"cannot reach Kafka at {settings.kafka_bootstrap}: {error}")
+    return on_kafka(settings, dl.read_dead_letters(settings))
