@@ -117,7 +117,7 @@ def test_plain_words_for_shapes_and_names() -> None:
     assert issue.message.startswith("not a valid name: a letter or '_'")
     issue = only_issue(replace_once(FRAUD, "features: all", "features: [[a]]"))
     assert issue.path == "drift.detectors[0].features[0]"
-    block = "training:\n  window: 7d\n  holdout: 0.2\n  min_labelled_rows: 500\n"
+    block = "training:\n  window: 7d\n  holdout: 0.2\n  min_labelled_rows: 500\n  cooldown: 15m\n"
     issue = only_issue(replace_once(FRAUD, block, "training: [7d]\n"))
     assert (issue.path, issue.message) == ("training", "expected a mapping (key: value lines)")
 

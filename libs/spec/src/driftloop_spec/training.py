@@ -17,7 +17,9 @@ class TrainingSpec(SpecModel):
 
     The trainer reads the labelled rows of the offline store (features as served, joined with
     their labels) whose event time falls in the last ``window``, holds out the latest
-    ``holdout`` fraction by event time, and evaluates candidate and champion on it.
+    ``holdout`` fraction by event time, and evaluates candidate and champion on it. After each
+    run, automatic triggers (drift, schedule, bootstrap) wait out ``cooldown``; a manual
+    request does not.
     """
 
     window: Annotated[Duration, within("1m", "365d")] = Field(
@@ -31,4 +33,10 @@ class TrainingSpec(SpecModel):
     )
     schedule: Annotated[Duration, within("1m", "365d")] | None = Field(
         default=None, description="Retrain this often even without drift, e.g. '1d'; optional."
+    )
+    cooldown: Annotated[Duration, within("1s", "365d")] | None = Field(
+        default=None,
+        description="After a run ends, automatic triggers (drift, schedule, bootstrap) wait this "
+        "long before the next run, which then serves all of them; manual requests do not wait. "
+        "Optional, e.g. '30m'.",
     )
