@@ -2,4 +2,20 @@
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from driftloop_modeling.prediction import (
+    BatchPrediction,
+    ClassLabel,
+    class_key,
+    feature_hashes,
+    is_classifier_model,
+    predict,
+)
+
+__all__: list[str] = [
+    "BatchPrediction",
+    "ClassLabel",
+    "class_key",
+    "feature_hashes",
+    "is_classifier_model",
+    "predict",
+]
