@@ -3,10 +3,9 @@
 The script starts the embedded broker and store itself (``LocalStack``, infra only, in a
 temporary folder; stopped at the end by the process ids it recorded), applies the fraud spec
 (``specs/fraud.yaml``, as dataset ``fraud``) with a ``spec applied`` event, and produces N raw
-data events of that spec to ``driftloop.data.v1``: ~1,000 cards of uneven activity, each with
-its issuing country, merchant categories with their own amount distributions, mostly domestic
-merchants, the optional ``channel`` now and then missing, event times increasing (~0.8 s apart
-on average, so a card sees a few events an hour). All of them are valid.
+data events of that spec to ``driftloop.data.v1``: the card transactions of
+``driftloop_cli.simulation.CardTransactions`` (~1,000 cards of uneven activity, ~0.8 s apart on
+average, a few percent fraud). All of them are valid.
 
 Throughput, one contender at a time, each a process of its own (``python -m ...``):
 
@@ -60,7 +59,6 @@ import asyncio
 import json
 import math
 import os
-import random
 import shutil
 import signal
 import subprocess
@@ -68,12 +66,12 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from pymongo import AsyncMongoClient
@@ -92,6 +90,7 @@ from bench.runtime_relay import (
 from driftloop_cli.local import LocalStack
 from driftloop_cli.local.infra import http_answers
 from driftloop_cli.local.processes import free_port, spawn, stop
+from driftloop_cli.simulation import CardTransactions
 from driftloop_contracts import (
     DATA_TOPIC,
     DATA_VALIDATED_TOPIC,
@@ -101,9 +100,7 @@ from driftloop_contracts import (
 )
 from tests.integration.feature.stream import fraud_spec, publish
 
-__all__ = ["Stream", "main"]
-
-T = TypeVar("T")
+__all__ = ["main"]
 
 DATASET = "fraud"
 CARDS = 1_000
@@ -118,75 +115,6 @@ RESULTS = Path(__file__).parent / "results" / "pipeline.json"
 # for --profile: `uv pip install py-spy` (into the venv), or one on the PATH
 PY_SPY = shutil.which("py-spy", path=Path(sys.executable).parent) or shutil.which("py-spy")
 START = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
-
-# merchant category: (weight, mu, sigma) of a log-normal amount in EUR
-CATEGORIES: dict[str, tuple[float, float, float]] = {
-    "grocery": (25, 3.4, 0.6),
-    "restaurant": (18, 3.3, 0.5),
-    "online_retail": (17, 3.8, 0.9),
-    "fuel": (12, 4.0, 0.3),
-    "entertainment": (8, 3.2, 0.6),
-    "health": (8, 3.5, 0.7),
-    "electronics": (6, 5.0, 1.0),
-    "travel": (6, 5.5, 0.9),
-}
-CARD_COUNTRIES = {"FR": 70, "DE": 10, "ES": 5, "IT": 5, "BE": 4, "GB": 3, "US": 3}
-MERCHANT_COUNTRIES = ("FR", "DE", "ES", "IT", "BE", "NL", "GB", "US", "CH", "PT")
-CHANNELS = {"pos": 60, "ecommerce": 30, "atm": 2, None: 8}  # None: not sent (optional field)
-
-
-class Stream:
-    """An endless card-transaction stream of the fraud spec; each call continues it."""
-
-    def __init__(self, *, cards: int = CARDS, seed: int = 11) -> None:
-        self._rng = rng = random.Random(seed)
-        self._cards = [f"card-{n:05d}" for n in range(cards)]
-        # uneven activity: a few cards are used far more often than most
-        self._activity = _cumulative([rng.lognormvariate(0, 1) for _ in range(cards)])
-        self._issued = {card: _pick(rng, CARD_COUNTRIES) for card in self._cards}
-        self._moment = START
-        self._count = 0
-
-    def take(self, n: int) -> list[DataEvent]:
-        rng, events = self._rng, []
-        for _ in range(n):
-            self._moment += timedelta(seconds=rng.expovariate(1 / 0.8))
-            card = rng.choices(self._cards, cum_weights=self._activity)[0]
-            issued = self._issued[card]
-            category = _pick(rng, {name: w for name, (w, _, _) in CATEGORIES.items()})
-            _, mu, sigma = CATEGORIES[category]
-            fields: dict[str, str | float] = {
-                "amount": round(rng.lognormvariate(mu, sigma), 2),
-                "merchant_category": category,
-                "country": issued if rng.random() < 0.88 else rng.choice(MERCHANT_COUNTRIES),
-                "card_country": issued,
-            }
-            channel = "ecommerce" if category == "online_retail" else _pick(rng, CHANNELS)
-            if channel is not None:
-                fields["channel"] = channel
-            events.append(
-                DataEvent(
-                    event_id=f"txn-{self._count:09d}",
-                    dataset=DATASET,
-                    entity_id=card,
-                    occurred_at=self._moment,
-                    fields=fields,
-                )
-            )
-            self._count += 1
-        return events
-
-
-def _cumulative(weights: list[float]) -> list[float]:
-    total, out = 0.0, []
-    for weight in weights:
-        total += weight
-        out.append(total)
-    return out
-
-
-def _pick(rng: random.Random, weighted: Mapping[T, float]) -> T:
-    return rng.choices(list(weighted), weights=list(weighted.values()))[0]
 
 
 @dataclass
@@ -552,10 +480,10 @@ async def bench(
 ) -> dict[str, Any]:
     options = {"bootstrap_servers": env["DRIFTLOOP_KAFKA_BOOTSTRAP"]}
     _, applied = fraud_spec(DATASET)
-    stream = Stream()
+    stream = CardTransactions(dataset=DATASET, cards=CARDS, start=START)
     say(f"producing {events:,} raw events and the fraud spec")
     await publish(options["bootstrap_servers"], SPECS_TOPIC, [applied])
-    await produce(options, DATA_TOPIC, stream.take(events))
+    await produce(options, DATA_TOPIC, [t.event for t in stream.take(events)])
     python = [sys.executable, "-m"]
     service_env = {
         **env,
@@ -632,7 +560,7 @@ async def bench(
     else:
         load = rate / capacity
     say(f"latency: {latency_events:,} events at {rate:,.0f}/s")
-    paced = stream.take(latency_events)
+    paced = [t.event for t in stream.take(latency_events)]
     latency_start = time.perf_counter()
     latency = await measure_latency(options, paced, rate)
     latency_cores = cpu.cores(latency_start, time.perf_counter())
