@@ -8,6 +8,7 @@ import pytest
 
 from driftloop_cli.simulation import CardTransactions, outcome_of
 from driftloop_spec import load_spec
+from driftloop_spec.fields import CategoryField
 from tests.integration.feature.stream import FRAUD
 
 pytestmark = pytest.mark.unit
@@ -24,7 +25,9 @@ def test_the_same_seed_gives_the_same_stream_and_times_increase() -> None:
 
 def test_every_transaction_fits_the_fraud_spec() -> None:
     spec = load_spec(FRAUD)
-    closed = spec.fields["merchant_category"].values
+    merchant = spec.fields["merchant_category"]
+    assert isinstance(merchant, CategoryField)
+    closed = merchant.values
     for transaction in CardTransactions(fraud_rate=0.3).take(500):
         fields = transaction.event.fields
         assert fields["merchant_category"] in (closed or ())
