@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from driftloop_modeling.evaluation import (
+    Metrics,
+    classification_metrics,
+    recall_at_fpr,
+    regression_metrics,
+)
 from driftloop_modeling.prediction import (
     BatchPrediction,
     ClassLabel,
@@ -10,12 +16,32 @@ from driftloop_modeling.prediction import (
     is_classifier_model,
     predict,
 )
+from driftloop_modeling.reference import (
+    DEFAULT_BINS,
+    SCORE_REFERENCE,
+    bin_counts,
+    categorical_reference,
+    feature_references,
+    histogram_edges,
+    numeric_reference,
+)
 
 __all__: list[str] = [
+    "DEFAULT_BINS",
+    "SCORE_REFERENCE",
     "BatchPrediction",
     "ClassLabel",
+    "Metrics",
+    "bin_counts",
+    "categorical_reference",
     "class_key",
+    "classification_metrics",
     "feature_hashes",
+    "feature_references",
+    "histogram_edges",
     "is_classifier_model",
+    "numeric_reference",
     "predict",
+    "recall_at_fpr",
+    "regression_metrics",
 ]
