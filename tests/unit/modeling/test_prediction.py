@@ -139,8 +139,9 @@ def test_classifier_detection_sees_through_pipelines() -> None:
 def test_score_maps_key_classes_as_strings() -> None:
     model = LogisticRegression().fit(X, Y_BOOL)
     maps = predict(model, X[:2], NAMES, classes=[False, True]).score_maps()
-    assert maps is not None
+    assert maps[0] is not None
     assert set(maps[0]) == {"false", "true"}
+    assert predict(LinearRegression().fit(X, X[:, 0]), X[:2], NAMES).score_maps() == [None, None]
     assert [class_key(c) for c in (True, 3, "x")] == ["true", "3", "x"]
 
 

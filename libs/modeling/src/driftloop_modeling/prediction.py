@@ -56,10 +56,10 @@ class BatchPrediction:
     scores: Matrix | None = None
     estimates: NDArray[np.float64] | None = None
 
-    def score_maps(self) -> list[dict[str, float]] | None:
-        """Return each row's scores keyed by :func:`class_key`, or ``None`` for a regressor."""
+    def score_maps(self) -> list[dict[str, float] | None]:
+        """Return each row's scores keyed by :func:`class_key` (``None`` rows for a regressor)."""
         if self.classes is None or self.scores is None:
-            return None
+            return [None] * len(self.predicted)
         keys = [class_key(c) for c in self.classes]
         return [dict(zip(keys, row, strict=True)) for row in self.scores.tolist()]
 
