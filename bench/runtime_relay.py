@@ -36,8 +36,8 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager, redirect_stdout
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager, redirect_stdout
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from importlib.metadata import version
@@ -53,7 +53,7 @@ from driftloop_runtime import RuntimeSettings
 from driftloop_runtime.kafka import client_options
 from tests.integration.apps.relay import RelaySettings, wire
 
-__all__ = ["Run", "main"]
+__all__ = ["Run", "main", "reader"]
 
 PARTITIONS = 3
 ENTITIES = 1_000
@@ -152,6 +152,28 @@ async def produce(options: dict[str, Any], topic: str, events: list[DataEvent]) 
     return sum(map(len, values))
 
 
+@asynccontextmanager
+async def reader(
+    options: dict[str, Any], topics: Sequence[str], *, from_start: bool = True
+) -> AsyncIterator[AIOKafkaConsumer]:
+    """A consumer without a group, assigned every partition of ``topics`` and positioned at
+    their start (or, ``from_start=False``, their end); stopped on leaving."""
+    # On the embedded broker a fetch at the end of the log can wait up to fetch_max_wait_ms
+    # (500 ms by default) even while records arrive: 10 ms keeps the observer's clock fine.
+    consumer = AIOKafkaConsumer(**options, enable_auto_commit=False, fetch_max_wait_ms=10)
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(t, p) for t in topics for p in range(PARTITIONS)]
+        consumer.assign(partitions)
+        if from_start:
+            await consumer.seek_to_beginning(*partitions)
+        else:
+            await consumer.seek_to_end(*partitions)
+        yield consumer
+    finally:
+        await consumer.stop()
+
+
 async def observe(
     options: dict[str, Any], topic: str, expect: int, ready: asyncio.Event
 ) -> tuple[float, int]:
@@ -160,14 +182,7 @@ async def observe(
     Sets ``ready`` once it is assigned and positioned. Returns (when the first fetch with records
     came back, how many records it held) once the N-th record was seen.
     """
-    # On the embedded broker a fetch at the end of the log can wait up to fetch_max_wait_ms
-    # (500 ms by default) even while records arrive: 10 ms keeps the observer's clock fine.
-    consumer = AIOKafkaConsumer(**options, enable_auto_commit=False, fetch_max_wait_ms=10)
-    await consumer.start()
-    try:
-        partitions = [TopicPartition(topic, p) for p in range(PARTITIONS)]
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
+    async with reader(options, [topic]) as consumer:
         ready.set()
         seen, first, first_count = 0, 0.0, 0
         while seen < expect:
@@ -177,8 +192,6 @@ async def observe(
                 first, first_count = time.perf_counter(), got
             seen += got
         return first, first_count
-    finally:
-        await consumer.stop()
 
 
 async def timed(
