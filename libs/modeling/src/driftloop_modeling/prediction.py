@@ -46,7 +46,7 @@ class BatchPrediction:
             (the first listed on a tie); for a regressor, the estimate as a float.
         classes: A classifier's classes, the columns of ``scores``; ``None`` for a regressor.
         scores: A classifier's probability per row and class, shape ``(rows, len(classes))``,
-            each within [0, 1]; ``None`` for a regressor.
+            each within [0, 1] (or NaN where the model answered NaN); ``None`` for a regressor.
         estimates: A regressor's estimates as a float array, shape ``(rows,)`` (the same
             numbers as ``predicted``); ``None`` for a classifier.
     """
@@ -169,8 +169,8 @@ def _classified(proba: pd.DataFrame, classes: Sequence[ClassLabel] | None) -> Ba
         unknown = [c for c in learned if c not in columns]
         if unknown:
             raise ValueError(f"the model scores classes {unknown} that are not in {columns}")
-    scores = proba.reindex(columns=columns, fill_value=0.0).fillna(0.0).to_numpy(np.float64)
-    scores = np.clip(scores, 0.0, 1.0)  # float noise such as 1.0000000002
+    scores = proba.reindex(columns=columns, fill_value=0.0).to_numpy(np.float64)
+    scores = np.clip(scores, 0.0, 1.0)  # float noise such as 1.0000000002; NaN stays NaN
     if not columns:
         raise ValueError("the model returned no class scores (is it trained?)")
     picked = np.argmax(scores, axis=1)
@@ -232,5 +232,7 @@ def _river_frame(model: Any, matrix: Matrix, feature_names: Sequence[str]) -> pd
         return pd.DataFrame({"estimate": model.predict_many(frame)})
     rows = [dict(zip(feature_names, row, strict=True)) for row in matrix.tolist()]
     if classifier:
-        return pd.DataFrame([model.predict_proba_one(row) for row in rows], dtype=np.float64)
+        # a class missing from a row's answer has probability 0 (river leaves it out)
+        answers = [model.predict_proba_one(row) for row in rows]
+        return pd.DataFrame(answers, dtype=np.float64).fillna(0.0)
     return pd.DataFrame({"estimate": [model.predict_one(row) for row in rows]}, dtype=np.float64)

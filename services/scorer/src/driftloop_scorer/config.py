@@ -1,0 +1,52 @@
+"""The scorer's settings (``DRIFTLOOP_*``)."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+
+from driftloop_runtime import RuntimeSettings
+
+__all__ = ["ScorerSettings"]
+
+
+class ScorerSettings(RuntimeSettings):
+    """Settings of the scorer."""
+
+    http_host: str = Field("127.0.0.1", description="Address of the predict and stats API.")
+    http_port: int = Field(8440, ge=1, le=65535, description="Port of the predict and stats API.")
+    consumer_group: str = Field(
+        "scorer",
+        pattern=r"^[A-Za-z0-9._-]{1,100}$",
+        description="Consumer group of the feature vectors; replicas share it.",
+    )
+    artifact_signing_key: SecretStr | None = Field(
+        None,
+        description="The registry's key of the HMAC signatures on pickled (river) artifacts; "
+        "without it river models are refused.",
+    )
+    warmup_rows: int = Field(
+        64,
+        ge=1,
+        le=100_000,
+        description="Rows a model predicts before it serves: the dataset's most recent vectors, "
+        "or zeros before any came.",
+    )
+    max_entities: int = Field(
+        100_000,
+        ge=1,
+        description="Most entities per dataset whose recent events the predict API keeps.",
+    )
+    lateness_s: float = Field(
+        300.0,
+        ge=0,
+        description="The feature service's lateness: how far behind an entity's newest event an "
+        "event is still placed in its windows. Set both to the same value.",
+    )
+    predict_state: bool = Field(
+        True,
+        description="Keep the per-entity history the predict API computes windowed features "
+        "from (reads every validated data event); off, the predict API answers 503.",
+    )
+    no_model_log_s: float = Field(
+        60.0, gt=0, description="Least time between two logs of events left without a model."
+    )

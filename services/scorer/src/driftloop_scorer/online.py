@@ -1,0 +1,159 @@
+"""The predict API's online state: each entity's recent validated events, read from the log.
+
+Services talk only through Kafka, so the scorer keeps its own copy of what the windowed features
+need: every replica reads every partition of the validated data topic (no consumer group), so
+any replica answers for any entity. Per dataset it keeps, for at most ``max_entities`` entities
+(least recently updated evicted first), the events within the spec's longest window plus the
+lateness of the entity's newest event, with only the fields the aggregates read.
+
+A request's features are computed by replaying the entity's kept events, then the request's,
+through fresh windows with the feature service's own code (``compute_features``): the same
+values the feature service computed for an event arriving after that history, and nothing
+shared is changed, so the request is not ingested.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict, deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from numpy.typing import NDArray
+from pydantic import ValidationError
+
+from driftloop_contracts import DATA_VALIDATED_TOPIC, DataValidated
+from driftloop_features import DataRow, EntityWindows, compute_features, event_time_us
+from driftloop_runtime import TRANSIENT_ERRORS, RuntimeSettings, SpecCatalog
+from driftloop_runtime.kafka import client_options
+from driftloop_spec import AggregateFeature, DatasetSpec
+
+__all__ = ["RecentEvents", "follow_validated"]
+
+logger = logging.getLogger(__name__)
+SECOND_US = 1_000_000
+
+
+@dataclass(slots=True)
+class _History:
+    rows: deque[tuple[int, DataRow]] = field(default_factory=deque)
+    newest_us: int = -(2**63)
+
+
+class RecentEvents:
+    """Per dataset and entity, the recent validated events the windowed features read."""
+
+    def __init__(
+        self, specs: SpecCatalog, *, max_entities: int, lateness_s: float, enabled: bool = True
+    ) -> None:
+        """Keep what ``specs``' aggregates need; ``enabled`` false: nothing is read."""
+        self._specs = specs
+        self.enabled = enabled
+        self._max_entities = max_entities
+        self._lateness = round(lateness_s)
+        self._held: dict[str, OrderedDict[str, _History]] = {}
+        self.caught_up = False
+        self.events = 0
+
+    def add(self, events: Iterable[DataValidated]) -> None:
+        """Keep ``events`` (in arrival order) where their dataset has windowed features."""
+        for event in events:
+            held = self._specs.get(event.dataset)
+            aggregates = _aggregates(held[1]) if held is not None else []
+            if aggregates:
+                self._keep(event, aggregates)
+            self.events += 1
+
+    def unready(self, spec: DatasetSpec) -> str | None:
+        """Why ``spec``'s windowed features cannot be computed here yet, if they cannot."""
+        if not _aggregates(spec) or self.caught_up:
+            return None
+        if not self.enabled:
+            return "this scorer keeps no per-entity history (DRIFTLOOP_PREDICT_STATE=false)"
+        return "the per-entity history is still being read; retry shortly"
+
+    def features(self, spec: DatasetSpec, row: DataRow) -> NDArray[np.float64]:
+        """``row``'s feature vector (shape ``(1, columns)``) as if it arrived now, after the
+        entity's kept events; the kept events are not changed."""
+        entity = self._held.get(spec.name, OrderedDict()).get(row.entity_id)
+        history = [kept for _, kept in entity.rows] if entity is not None else []
+        windows = EntityWindows(max_entities=1, lateness=self._lateness)
+        return compute_features(spec, [*history, row], windows).values[-1:]
+
+    def counts(self) -> dict[str, object]:
+        """What is held, for ``GET /v1/stats``."""
+        held = sorted(self._held.items())
+        return {
+            "enabled": self.enabled,
+            "caught_up": self.caught_up,
+            "events_read": self.events,
+            "entities": {dataset: len(entities) for dataset, entities in held},
+            "events_held": {d: sum(len(h.rows) for h in e.values()) for d, e in held},
+        }
+
+    def _keep(self, event: DataValidated, aggregates: list[AggregateFeature]) -> None:
+        entities = self._held.setdefault(event.dataset, OrderedDict())
+        history = entities.pop(event.entity_id, None) or _History()
+        entities[event.entity_id] = history  # now the most recently updated
+        if len(entities) > self._max_entities:
+            entities.popitem(last=False)
+        names = {a.field for a in aggregates if a.field is not None}
+        fields = {name: event.fields[name] for name in names if name in event.fields}
+        time_us = event_time_us(event.occurred_at)
+        row = DataRow(event.event_id, event.entity_id, event.occurred_at, fields)
+        history.rows.append((time_us, row))
+        history.newest_us = max(history.newest_us, time_us)
+        horizon = (max(a.window for a in aggregates) + self._lateness) * SECOND_US
+        while history.rows[0][0] < history.newest_us - horizon:
+            history.rows.popleft()
+
+
+def _aggregates(spec: DatasetSpec) -> list[AggregateFeature]:
+    return [f for f in spec.features if isinstance(f, AggregateFeature)]
+
+
+async def follow_validated(settings: RuntimeSettings, recent: RecentEvents) -> None:
+    """Read every partition of the validated data topic from its start into ``recent``, then
+    follow it; ``recent.caught_up`` turns true once the end seen at start is reached. Runs
+    until cancelled; a broker error starts it over after a pause."""
+    while True:
+        try:
+            await _read(settings, recent)
+        except TRANSIENT_ERRORS:
+            logger.exception("reading %s failed; starting over", DATA_VALIDATED_TOPIC)
+            await asyncio.sleep(settings.transient_error_backoff_s)
+
+
+async def _read(settings: RuntimeSettings, recent: RecentEvents) -> None:
+    consumer = AIOKafkaConsumer(**client_options(settings), enable_auto_commit=False)
+    await consumer.start()
+    try:
+        await consumer.topics()
+        ids = sorted(consumer.partitions_for_topic(DATA_VALIDATED_TOPIC) or ())
+        partitions = [TopicPartition(DATA_VALIDATED_TOPIC, p) for p in ids]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        end = await consumer.end_offsets(partitions)
+        while True:
+            fetched = await consumer.getmany(timeout_ms=500, max_records=settings.kafka_max_records)
+            recent.add(_parsed(r.value for records in fetched.values() for r in records))
+            if not recent.caught_up and all(
+                [await consumer.position(tp) >= end[tp] for tp in partitions]
+            ):
+                recent.caught_up = True
+                logger.info("predict state caught up: %s", recent.counts())
+    finally:
+        await consumer.stop()
+
+
+def _parsed(values: Iterable[bytes | None]) -> list[DataValidated]:
+    events = []
+    for value in values:
+        try:
+            events.append(DataValidated.model_validate_json(value or b""))
+        except ValidationError:
+            continue  # the feature service dead-letters it; nothing to keep here
+    return events

@@ -1,0 +1,146 @@
+"""What the scorer consumes, built and published the way the other services would."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+
+from driftloop_artifacts import GridFSArtifactStore, StoredArtifact, encode_model, key_from_secret
+from driftloop_contracts import (
+    DATA_VALIDATED_TOPIC,
+    FEATURES_TOPIC,
+    MODELS_PROMOTED_TOPIC,
+    PREDICTIONS_TOPIC,
+    SPECS_TOPIC,
+    DataValidated,
+    FeaturesComputed,
+    ModelPromoted,
+    PredictionMade,
+)
+from driftloop_features import EntityWindows, compute_features
+from driftloop_runtime import RuntimeSettings, create_mongo_client
+from driftloop_spec import DatasetSpec
+from tests.integration.conftest import RunningService
+from tests.integration.feature.stream import fraud_spec, publish, transactions
+from tests.integration.kafka_helpers import produce, read_all
+
+
+def fitted(columns: int, seed: int) -> LogisticRegression:
+    """A small classifier over ``columns`` features (classes False/True)."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(300, columns))
+    return LogisticRegression().fit(x, x[:, 0] + x[:, seed % columns] > 0)
+
+
+async def store_model(scorer: RunningService, dataset: str, version: int) -> StoredArtifact:
+    """Fit version ``version`` of ``dataset``'s model and store it in the scorer's GridFS."""
+    spec, _ = fraud_spec(dataset)
+    key = key_from_secret(scorer.env["DRIFTLOOP_ARTIFACT_SIGNING_KEY"])
+    artifact = encode_model(fitted(len(spec.feature_columns()), version), signing_key=key)
+    settings = RuntimeSettings(
+        mongo_uri=scorer.env["DRIFTLOOP_MONGO_URI"],
+        mongo_database=scorer.env["DRIFTLOOP_MONGO_DATABASE"],
+    )
+    async with create_mongo_client(settings, appname="tests") as mongo:
+        store = GridFSArtifactStore(mongo[settings.mongo_database])
+        return await store.put(artifact, name=dataset, version=version)
+
+
+async def apply_spec(bootstrap: str, dataset: str) -> DatasetSpec:
+    """Broadcast the fraud spec as ``dataset``'s version 1."""
+    spec, applied = fraud_spec(dataset)
+    await publish(bootstrap, SPECS_TOPIC, [applied])
+    return spec
+
+
+async def promote(
+    bootstrap: str, stored: StoredArtifact, alias: str = "champion", **changes: Any
+) -> ModelPromoted:
+    """Publish the registry's ``model promoted`` for ``stored``, happening now."""
+    event = ModelPromoted.example().model_copy(
+        update={
+            "event_id": f"model.promoted:{stored.name}:{stored.version}:{alias}:1",
+            "occurred_at": datetime.now(UTC),
+            "dataset": stored.name,
+            "model_name": stored.name,
+            "version": stored.version,
+            "artifact_sha256": stored.sha256,
+            "artifact_uri": stored.uri,
+            "alias": alias,
+            "previous_version": None,
+            **changes,
+        }
+    )
+    value = event.model_dump_json().encode()
+    await produce(bootstrap, MODELS_PROMOTED_TOPIC, [(stored.name.encode(), value, [])])
+    return event
+
+
+def vectors(spec: DatasetSpec, events: list[DataValidated]) -> list[FeaturesComputed]:
+    """The feature service's vectors for ``events`` (computed in order from empty windows)."""
+    computed = compute_features(spec, events, EntityWindows())
+    return [
+        FeaturesComputed(
+            event_id=f"features:{event.subject_event_id}",
+            occurred_at=event.occurred_at,
+            producer="feature",
+            causation_id=event.event_id,
+            dataset=event.dataset,
+            entity_id=event.entity_id,
+            subject_event_id=event.subject_event_id,
+            spec_version=1,
+            feature_names=list(computed.columns),
+            values=computed.values[row].tolist(),
+            source_topic=DATA_VALIDATED_TOPIC,
+            source_partition=0,
+            source_offset=row,
+        )
+        for row, event in enumerate(events)
+    ]
+
+
+def stream(spec: DatasetSpec, count: int, seed: int = 7) -> list[FeaturesComputed]:
+    """``count`` feature vectors of ``spec``'s dataset over 20 cards."""
+    return vectors(spec, transactions(spec.name, count, cards=20, seed=seed))
+
+
+async def publish_vectors(bootstrap: str, batch: list[FeaturesComputed]) -> None:
+    await produce(
+        bootstrap,
+        FEATURES_TOPIC,
+        [(v.entity_id.encode(), v.model_dump_json().encode(), []) for v in batch],
+    )
+
+
+async def predictions_of(
+    bootstrap: str, dataset: str, until: Callable[[list[PredictionMade]], bool]
+) -> list[PredictionMade]:
+    """Every prediction of ``dataset`` on the predictions topic, once ``until`` holds."""
+    mine: list[PredictionMade] = []
+    for _ in range(120):
+        records = await read_all(bootstrap, PREDICTIONS_TOPIC, expect=10**7, timeout_s=1)
+        made = (PredictionMade.model_validate_json(r.value) for r in records)
+        mine = [p for p in made if p.dataset == dataset]
+        if until(mine):
+            return mine
+        await asyncio.sleep(0.5)
+    raise AssertionError(f"only {len(mine)} predictions of {dataset}")
+
+
+async def get_json(
+    scorer: RunningService, path: str, until: Callable[[Any], bool], timeout_s: float = 30
+) -> Any:
+    """GET ``path`` until ``until(body)`` holds; return that body."""
+    async with httpx.AsyncClient(base_url=scorer.url, timeout=10) as http:
+        for _ in range(int(timeout_s * 5)):
+            body = (await http.get(path)).json()
+            if until(body):
+                return body
+            await asyncio.sleep(0.2)
+    raise AssertionError(f"{path} never satisfied the condition; last: {body}")

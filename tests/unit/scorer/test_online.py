@@ -1,0 +1,81 @@
+"""The predict API's history: features as the feature service computes them, nothing changed."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import numpy as np
+import pytest
+
+from driftloop_contracts import DataValidated
+from driftloop_features import DataRow, EntityWindows, FieldValue, compute_features
+from driftloop_scorer.online import RecentEvents
+
+from .helpers import FRAUD, T0, validated
+from .test_loading import catalog
+
+pytestmark = pytest.mark.unit
+
+
+def stream(count: int, cards: int, step_s: int = 600) -> list[DataValidated]:
+    rng = np.random.default_rng(3)
+    return [
+        validated(n, int(rng.integers(cards)), T0 + timedelta(seconds=step_s * n), 5.0 + n)
+        for n in range(count)
+    ]
+
+
+def request(card: int, at_s: int) -> DataRow:
+    fields: dict[str, FieldValue] = {
+        "amount": 99.0,
+        "merchant_category": "travel",
+        "country": "DE",
+        "card_country": "FR",
+    }
+    return DataRow("req-1", f"card-{card}", T0 + timedelta(seconds=at_s), fields)
+
+
+def recent_of(events: list[DataValidated], max_entities: int = 100) -> RecentEvents:
+    recent = RecentEvents(catalog(), max_entities=max_entities, lateness_s=300)
+    recent.add(events)
+    return recent
+
+
+def test_a_requests_features_are_the_feature_services_for_it_arriving_next() -> None:
+    events = stream(300, cards=4)
+    row = request(card=2, at_s=600 * 300)
+    expected = compute_features(FRAUD, [*events, row], EntityWindows(lateness=300)).values[-1]
+    recent = recent_of(events)
+    np.testing.assert_array_equal(recent.features(FRAUD, row)[0], expected)
+
+
+def test_a_request_changes_nothing_kept() -> None:
+    recent = recent_of(stream(50, cards=2))
+    before = recent.counts()
+    first = recent.features(FRAUD, request(card=1, at_s=600 * 50))
+    again = recent.features(FRAUD, request(card=1, at_s=600 * 50))
+    np.testing.assert_array_equal(first, again)
+    assert recent.counts() == before
+
+
+def test_events_past_the_longest_window_and_lateness_are_not_kept() -> None:
+    recent = recent_of(stream(400, cards=1))  # 400 events 10 minutes apart: ~2.8 days
+    held = recent.counts()["events_held"]
+    assert held == {"fraud": (24 * 3600 + 300) // 600 + 1}
+
+
+def test_the_least_recently_updated_entities_are_evicted_past_the_bound() -> None:
+    events = [validated(n, n, T0 + timedelta(minutes=n)) for n in range(5)]
+    recent = recent_of(events, max_entities=3)
+    assert recent.counts()["entities"] == {"fraud": 3}
+    fresh = compute_features(FRAUD, [request(0, 600)], EntityWindows()).values
+    np.testing.assert_array_equal(recent.features(FRAUD, request(0, 600)), fresh)
+
+
+def test_windowed_features_wait_for_the_history_to_be_read() -> None:
+    recent = RecentEvents(catalog(), max_entities=10, lateness_s=300)
+    assert recent.unready(FRAUD) == "the per-entity history is still being read; retry shortly"
+    recent.caught_up = True
+    assert recent.unready(FRAUD) is None
+    off = RecentEvents(catalog(), max_entities=10, lateness_s=300, enabled=False)
+    assert "DRIFTLOOP_PREDICT_STATE=false" in str(off.unready(FRAUD))
