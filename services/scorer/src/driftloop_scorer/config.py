@@ -31,6 +31,13 @@ class ScorerSettings(RuntimeSettings):
         description="Rows a model predicts before it serves: the dataset's most recent vectors, "
         "or zeros before any came.",
     )
+    model_threads: int = Field(
+        1,
+        ge=1,
+        le=256,
+        description="Threads a model may use to predict a batch (OpenMP, BLAS). One keeps the "
+        "event loop's core to itself: more pay off only with idle cores.",
+    )
     max_entities: int = Field(
         100_000,
         ge=1,

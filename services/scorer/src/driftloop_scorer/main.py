@@ -45,6 +45,7 @@ def create_app(settings: ScorerSettings) -> FastAPI:
                 lambda: table.current,
                 warmup_rows=settings.warmup_rows,
                 no_model_log_s=settings.no_model_log_s,
+                model_threads=settings.model_threads,
             )
             specs = await follow_specs(parts)
             loader = ModelLoader(
