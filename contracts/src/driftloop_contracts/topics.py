@@ -164,7 +164,7 @@ TOPICS: tuple[Topic, ...] = (
         DATA_VALIDATED_TOPIC,
         DataValidated,
         producers=("ingestion",),
-        consumers=("feature",),
+        consumers=("feature", "scorer"),
         description="Data events that passed their dataset spec; co-partitioned with features.",
     ),
     _entity_keyed(
