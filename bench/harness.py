@@ -29,8 +29,8 @@ from typing import Any
 
 from pymongo import AsyncMongoClient
 
-from bench.processes import PY_SPY, CpuSampler, Processes, launch, timed_process, watch
-from bench.runtime_relay import Run, median_run, new_topics, reader, unique
+from bench.processes import PY_SPY, Command, CpuSampler, Processes, launch, timed_process, watch
+from bench.runtime_relay import Run, median_run, new_topics, rate_cells, reader, table, unique
 from driftloop_cli.local import LocalStack
 
 __all__ = [
@@ -45,7 +45,7 @@ __all__ = [
     "mean_bytes",
     "run_session",
     "start_service",
-    "table",
+    "throughput_table",
 ]
 
 REPO = Path(__file__).resolve().parents[1]
@@ -80,6 +80,12 @@ class Session:
             **named,
             **self.extra_env,
         }
+
+    def service(self, name: str, module: str, env: dict[str, str]) -> Command:
+        """``python -m module`` as ``name``, its log and its traces file in the work folder."""
+        traces = {"DRIFTLOOP_TRACES_FILE": str(self.work / f"{name}.traces.jsonl")}
+        argv = [sys.executable, "-m", module]
+        return Command(name, argv, {**env, **traces}, self.work / f"{name}.log")
 
     def sampler(self) -> CpuSampler:
         return CpuSampler({**self.infra_pids, "observer": os.getpid()}, self.processes)
@@ -162,12 +168,10 @@ def embedded_stack(home: Path) -> Iterator[tuple[dict[str, str], dict[str, int]]
         stack.down()
 
 
-async def start_service(session: Session, name: str, module: str, env: dict[str, str]) -> None:
-    """Start ``python -m module`` as ``name`` (its log in the work folder) and wait until it
-    answers /healthz."""
-    log = session.work / f"{name}.log"
-    launch(session.processes, name, [sys.executable, "-m", module], env, log)
-    await watch(session.processes, name, log, http=True, timing=None)
+async def start_service(session: Session, command: Command) -> None:
+    """Start a service (not profiled) and wait until it answers /healthz."""
+    launch(session.processes, command, profiled=False)
+    await watch(session.processes, command, http=True, timing=None)
 
 
 @dataclass(frozen=True)
@@ -206,20 +210,12 @@ async def bare_loop_rounds(session: Session, source: str, events: int) -> BareLo
         sink = unique("bare-loop-out")
         await new_topics(options, sink)
         name = f"bare_loop_{round_}"
-        command = [sys.executable, "-m", "bench.bare_loop", options["bootstrap_servers"]]
-        command += [source, sink, str(events)]
+        argv = [sys.executable, "-m", "bench.bare_loop", options["bootstrap_servers"]]
+        argv += [source, sink, str(events)]
+        env = {**session.env, "PYTHONPATH": str(REPO)}
+        command = Command(name, argv, env, session.work / f"{name}.log")
         runs.append(
-            await timed_process(
-                options,
-                sink,
-                events,
-                session.processes,
-                name,
-                command,
-                {**session.env, "PYTHONPATH": str(REPO)},
-                session.work / f"{name}.log",
-                http=False,
-            )
+            await timed_process(options, sink, events, session.processes, command, http=False)
         )
         session.say(f"  {runs[-1][0].per_second:,.0f} events/s")
     return BareLoops(runs)
@@ -270,7 +266,21 @@ async def count_rows(
         await client.close()
 
 
-def table(rows: Sequence[Sequence[str]]) -> list[str]:
-    """``rows`` (the first is the header) as lines of right-aligned columns."""
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return ["  ".join(cell.rjust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
+def throughput_table(result: dict[str, Any], names: Sequence[str]) -> list[str]:
+    """The throughput phase of ``names``: counted events, seconds, rate, start-up, share of the
+    bare loop, peak RSS, and the cores used by each, the broker, the store and the observer."""
+    header = ("contender", "events", "seconds", "events/s", "start-up s", "/ bare")
+    rows = [(*header, "peak RSS MiB", "cores: self/broker/store/observer")]
+    for name in names:
+        r = result[name]
+        used = r["cpu_cores"]
+        rows.append(
+            (
+                name,
+                *rate_cells(r),
+                f"{r['ratio_to_bare_loop']:.2f}" if "ratio_to_bare_loop" in r else "1",
+                f"{r['peak_rss_mib']:.0f}" if "peak_rss_mib" in r else "-",
+                "/".join(f"{used.get(p, 0):.2f}" for p in (name, "broker", "store", "observer")),
+            )
+        )
+    return table(rows)

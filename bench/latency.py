@@ -51,9 +51,10 @@ async def paced_producer(
     events: Sequence[DataEvent],
     rate: float,
     latency: Latency,
+    stop: asyncio.Event | None = None,
 ) -> float:
     """Send ``events`` to ``topic`` at ``rate`` per second (``math.inf``: as fast as the
-    producer takes them); return the rate achieved."""
+    producer takes them), or until ``stop`` is set; return the rate achieved."""
     records = [
         (e.event_id, e.entity_id.encode(), e.model_dump_json(exclude_none=True).encode())
         for e in events
@@ -63,7 +64,7 @@ async def paced_producer(
     try:
         pending: list[asyncio.Future[Any]] = []
         sent, began = 0, time.perf_counter()
-        while sent < len(records):
+        while sent < len(records) and not (stop is not None and stop.is_set()):
             due = len(records)
             if not math.isinf(rate):
                 due = min(due, math.floor((time.perf_counter() - began) * rate) + 1)
@@ -76,7 +77,7 @@ async def paced_producer(
         await asyncio.gather(*pending)
     finally:
         await producer.stop()
-    return len(records) / took
+    return sent / took
 
 
 async def observe_outputs(

@@ -72,7 +72,7 @@ from bench.harness import (
     get_json,
     mean_bytes,
     run_session,
-    table,
+    throughput_table,
 )
 from bench.latency import DRAIN_TIMEOUT_S, measure_latency
 from bench.processes import timed_process
@@ -114,13 +114,12 @@ def rows_per_s(samples: list[tuple[float, int]]) -> int | None:
 async def bench(
     session: Session, *, events: int, latency_events: int, load: float, rate: float | None
 ) -> dict[str, Any]:
-    options, processes, work, say = session.options, session.processes, session.work, session.say
+    options, processes, say = session.options, session.processes, session.say
     _, applied = fraud_spec(DATASET)
     stream = CardTransactions(dataset=DATASET, cards=CARDS, start=START)
     say(f"producing {events:,} raw events and the fraud spec")
     await publish(options["bootstrap_servers"], SPECS_TOPIC, [applied])
     await produce(options, DATA_TOPIC, [t.event for t in stream.take(events)])
-    python = [sys.executable, "-m"]
     service_env = session.service_env(DATABASE, consumer_group=unique("feature"))
 
     cpu = session.sampler()
@@ -134,10 +133,7 @@ async def bench(
         DATA_VALIDATED_TOPIC,
         events,
         processes,
-        "ingestion",
-        [*python, "driftloop_ingestion"],
-        {**service_env, "DRIFTLOOP_TRACES_FILE": str(work / "ingestion.traces.jsonl")},
-        work / "ingestion.log",
+        session.service("ingestion", "driftloop_ingestion", service_env),
     )
     say(f"  {ingestion.per_second:,.0f} events/s")
 
@@ -151,10 +147,7 @@ async def bench(
         FEATURES_TOPIC,
         events,
         processes,
-        "feature",
-        [*python, "driftloop_feature"],
-        {**service_env, "DRIFTLOOP_TRACES_FILE": str(work / "feature.traces.jsonl")},
-        work / "feature.log",
+        session.service("feature", "driftloop_feature", service_env),
     )
     say(f"  {feature.per_second:,.0f} events/s; waiting for the offline store")
     async with asyncio.timeout(DRAIN_TIMEOUT_S):
@@ -237,39 +230,13 @@ async def bench(
 
 def report(result: dict[str, Any]) -> str:
     """The table of the throughput phase, the offline store's rate and the latency figures."""
-    header = (
-        "contender",
-        "events",
-        "seconds",
-        "events/s",
-        "start-up s",
-        "/ bare",
-        "peak RSS MiB",
-        "cores: self/broker/store/observer",
-    )
-    rows = [header]
-    for name in ("bare_loop", "ingestion", "feature"):
-        r = result[name]
-        used = r["cpu_cores"]
-        rows.append(
-            (
-                name,
-                f"{r['events_counted']:,}",
-                f"{r['seconds']:.2f}",
-                f"{r['events_per_s']:,}",
-                f"{r['start_up_seconds']:.1f}",
-                f"{r['ratio_to_bare_loop']:.2f}" if "ratio_to_bare_loop" in r else "1",
-                f"{r['peak_rss_mib']:.0f}" if "peak_rss_mib" in r else "-",
-                "/".join(f"{used.get(p, 0):.2f}" for p in (name, "broker", "store", "observer")),
-            )
-        )
     lat = result["latency"]
     e2e, stage = lat["publish_to_vector"], lat["publish_to_validated"]
     store = result["offline_store"]
     used = ", ".join(f"{name} {cores:.2f}" for name, cores in lat["cpu_cores"].items())
     return "\n".join(
         [
-            *table(rows),
+            *throughput_table(result, ("bare_loop", "ingestion", "feature")),
             f"offline store (feature's second consumer): {store['rows_per_s']:,} rows/s from its "
             f"first row to the N-th; {store['rows_while_vectors_counted']:,} rows written while "
             "the vectors were counted",

@@ -22,7 +22,7 @@ from bench.runtime_relay import Run, timed
 from driftloop_cli.local.infra import http_answers
 from driftloop_cli.local.processes import free_port, spawn, stop
 
-__all__ = ["PY_SPY", "CpuSampler", "Processes", "launch", "timed_process", "watch"]
+__all__ = ["PY_SPY", "Command", "CpuSampler", "Processes", "launch", "timed_process", "watch"]
 
 READY_TIMEOUT_S = 60.0
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -125,22 +125,33 @@ class CpuSampler:
         return self.cores(end - run.steady_seconds, end)
 
 
-def launch(
-    processes: Processes, name: str, command: list[str], env: dict[str, str], log: Path
-) -> None:
-    """Start ``command`` as ``name``, with a port of its own (``DRIFTLOOP_HTTP_PORT``)."""
+@dataclass(frozen=True)
+class Command:
+    """A process to start: its name in the run, its arguments, its environment, its log."""
+
+    name: str
+    argv: list[str]
+    env: dict[str, str]
+    log: Path
+
+
+def launch(processes: Processes, command: Command, *, profiled: bool = True) -> None:
+    """Start ``command`` with a port of its own (``DRIFTLOOP_HTTP_PORT``); py-spy samples it
+    (with --profile) unless it is not ``profiled``."""
     port = free_port()
-    processes.ports[name] = port
-    child = spawn(command, log=log, env={**env, "DRIFTLOOP_HTTP_PORT": str(port)})
-    processes.children[name] = child
-    processes.start_profiler(name)
+    processes.ports[command.name] = port
+    env = {**command.env, "DRIFTLOOP_HTTP_PORT": str(port)}
+    processes.children[command.name] = spawn(command.argv, log=command.log, env=env)
+    if profiled:
+        processes.start_profiler(command.name)
 
 
 async def watch(
-    processes: Processes, name: str, log: Path, *, http: bool, timing: asyncio.Task[Any] | None
+    processes: Processes, command: Command, *, http: bool, timing: asyncio.Task[Any] | None
 ) -> None:
-    """Return once ``name`` answers /healthz (``http``) or has exited cleanly; cancel ``timing``
-    and raise if it dies (or does not come up) first."""
+    """Return once ``command`` answers /healthz (``http``) or has exited cleanly; cancel
+    ``timing`` and raise if it dies (or does not come up) first."""
+    name, log = command.name, command.log
     child = processes.children[name]
     url = f"http://127.0.0.1:{processes.ports[name]}/healthz"
     deadline = time.monotonic() + READY_TIMEOUT_S
@@ -167,10 +178,7 @@ async def timed_process(
     output: str,
     events: int,
     processes: Processes,
-    name: str,
-    command: list[str],
-    env: dict[str, str],
-    log: Path,
+    command: Command,
     *,
     http: bool = True,
 ) -> tuple[Run, float]:
@@ -180,8 +188,8 @@ async def timed_process(
     watchers: list[asyncio.Task[None]] = []
 
     async def start() -> None:
-        launch(processes, name, command, env, log)
-        watchers.append(asyncio.create_task(watch(processes, name, log, http=http, timing=timing)))
+        launch(processes, command)
+        watchers.append(asyncio.create_task(watch(processes, command, http=http, timing=timing)))
 
     timing = asyncio.create_task(timed(options, output, events, start))
     try:
@@ -191,6 +199,6 @@ async def timed_process(
         if watchers and watchers[0].done() and watchers[0].exception() is not None:
             await watchers[0]  # raises what went wrong
         raise
-    processes.stop_profiler(name)
+    processes.stop_profiler(command.name)
     await watchers[0]
     return run, ended

@@ -48,12 +48,12 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from driftloop_cli.local import LocalStack
-from driftloop_contracts import DataEvent
+from driftloop_contracts import DataEvent, FeaturesComputed
 from driftloop_runtime import RuntimeSettings
 from driftloop_runtime.kafka import client_options
 from tests.integration.apps.relay import RelaySettings, wire
 
-__all__ = ["Run", "main", "reader"]
+__all__ = ["Run", "main", "rate_cells", "reader", "table"]
 
 PARTITIONS = 3
 ENTITIES = 1_000
@@ -135,7 +135,9 @@ def new_producer(options: dict[str, Any]) -> AIOKafkaProducer:
     )
 
 
-async def produce(options: dict[str, Any], topic: str, events: list[DataEvent]) -> int:
+async def produce(
+    options: dict[str, Any], topic: str, events: Sequence[DataEvent | FeaturesComputed]
+) -> int:
     """Send ``events`` keyed by entity, with a trace header as upstream would; return bytes sent."""
     values = [e.model_dump_json(exclude_none=True).encode() for e in events]
     producer = new_producer(options)
@@ -363,6 +365,22 @@ def infrastructure(home: Path) -> Iterator[RuntimeSettings]:
         stack.down()  # stops the broker and the store by the process ids it recorded
 
 
+def table(rows: Sequence[Sequence[str]]) -> list[str]:
+    """``rows`` (the first is the header) as lines of right-aligned columns."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return ["  ".join(cell.rjust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
+
+
+def rate_cells(figures: dict[str, Any]) -> tuple[str, str, str, str]:
+    """A contender's events counted, seconds, events/s and start-up seconds, for a table."""
+    return (
+        f"{figures['events_counted']:,}",
+        f"{figures['seconds']:.2f}",
+        f"{figures['events_per_s']:,}",
+        f"{figures['start_up_seconds']:.1f}",
+    )
+
+
 def report(result: dict[str, Any]) -> str:
     """A table of the median rounds (counted from each contender's first output)."""
     header = ("median round", "events", "seconds", "events/s", "start-up s", "events/s by round")
@@ -370,18 +388,8 @@ def report(result: dict[str, Any]) -> str:
     for name in ("baseline", "runtime"):
         r = result[name]
         by_round = " ".join(f"{rate:,}" for rate in r["events_per_s_by_round"])
-        rows.append(
-            (
-                name,
-                f"{r['events_counted']:,}",
-                f"{r['seconds']:.2f}",
-                f"{r['events_per_s']:,}",
-                f"{r['start_up_seconds']:.1f}",
-                by_round,
-            )
-        )
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    lines = ["  ".join(cell.rjust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
+        rows.append((name, *rate_cells(r), by_round))
+    lines = table(rows)
     by_round = " ".join(f"{ratio:.2f}" for ratio in result["ratio_by_round"])
     return "\n".join(
         [
