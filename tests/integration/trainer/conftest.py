@@ -1,21 +1,62 @@
-"""Fixtures of the trainer's integration tests: a fresh database, a trainer in the test process."""
+"""Fixtures of the trainer's integration tests: fresh databases, workers in the test process, and
+trainer service processes."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import json
+import os
+import signal
+import urllib.request
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
+from driftloop_cli.local.processes import stop
+from tests.integration.conftest import start_service
 from tests.integration.kafka_helpers import unique
-from tests.integration.trainer.harness import Trainer
+from tests.integration.trainer.harness import SIGNING_KEY, Trainer
+
+Database = AsyncDatabase[dict[str, Any]]
 
 
-@pytest.fixture
-async def database(infra: dict[str, str]) -> AsyncIterator[AsyncDatabase[dict[str, Any]]]:
-    """A fresh database on the test store, dropped afterwards."""
+class TrainerProcess:
+    """A trainer service process on ``database``, in consumer groups of its own, with the test
+    signing key, a 2-second lease and short polls."""
+
+    def __init__(self, infra: dict[str, str], home: Path, database: str, name: str) -> None:
+        self.env = {
+            **os.environ,
+            **infra,
+            "DRIFTLOOP_MONGO_DATABASE": database,
+            "DRIFTLOOP_CONSUMER_GROUP": unique(f"trainer-{name}"),
+            "DRIFTLOOP_WORKER_ID": name,
+            "DRIFTLOOP_ARTIFACT_SIGNING_KEY": SIGNING_KEY.decode(),
+            "DRIFTLOOP_LEASE_S": "2",
+            "DRIFTLOOP_POLL_INTERVAL_S": "0.3",
+            "DRIFTLOOP_PLAN_INTERVAL_S": "0.5",
+            "DRIFTLOOP_TRACES_FILE": str(home / f"{name}-traces.jsonl"),
+        }
+        self.log = home / f"{name}.log"
+        self.pid, self.port = start_service("driftloop_trainer", self.env, self.log)
+
+    def stats(self) -> dict[str, int]:
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/v1/stats", timeout=5) as answer:
+            counts: dict[str, int] = json.load(answer)
+        return counts
+
+    def kill(self) -> None:
+        os.kill(self.pid, signal.SIGKILL)
+        stop(self.pid)  # reaps it
+
+
+@asynccontextmanager
+async def fresh_database(infra: dict[str, str]) -> AsyncIterator[Database]:
+    """A database of its own on the test store, dropped afterwards."""
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
         infra["DRIFTLOOP_MONGO_URI"], tz_aware=True
     )
@@ -28,6 +69,53 @@ async def database(infra: dict[str, str]) -> AsyncIterator[AsyncDatabase[dict[st
 
 
 @pytest.fixture
-async def trainer(database: AsyncDatabase[dict[str, Any]]) -> Trainer:
+async def database(infra: dict[str, str]) -> AsyncIterator[Database]:
+    """A fresh database for one test."""
+    async with fresh_database(infra) as fresh:
+        yield fresh
+
+
+@pytest.fixture
+async def trainer(database: Database) -> Trainer:
     """Workers in this process on ``database``, with a fake clock and publisher."""
     return await Trainer(database).ready()
+
+
+@pytest.fixture(scope="module")
+async def trainer_database(infra: dict[str, str]) -> AsyncIterator[Database]:
+    """The database of ``trainer_service``."""
+    async with fresh_database(infra) as fresh:
+        yield fresh
+
+
+@pytest.fixture(scope="module")
+def trainer_service(
+    infra: dict[str, str], tmp_path_factory: pytest.TempPathFactory, trainer_database: Database
+) -> Iterator[TrainerProcess]:
+    """One trainer process on ``trainer_database`` for the tests of a module (each test works on
+    datasets of its own)."""
+    home = tmp_path_factory.mktemp("trainer")
+    process = TrainerProcess(infra, home, trainer_database.name, "trainer-a")
+    try:
+        yield process
+    finally:
+        stop(process.pid)
+
+
+@pytest.fixture
+def trainer_processes(
+    infra: dict[str, str], tmp_path: Path
+) -> Iterator[Callable[[Database, str], TrainerProcess]]:
+    """Starts more trainer processes, each on a database and under a name; stops them after
+    the test."""
+    started: list[TrainerProcess] = []
+
+    def start(database: Database, name: str) -> TrainerProcess:
+        started.append(TrainerProcess(infra, tmp_path, database.name, name))
+        return started[-1]
+
+    try:
+        yield start
+    finally:
+        for process in started:
+            stop(process.pid)

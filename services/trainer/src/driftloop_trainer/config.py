@@ -43,8 +43,14 @@ class TrainerSettings(RuntimeSettings):
     poll_interval_s: float = Field(
         5.0,
         gt=0,
-        description="How often the worker looks for datasets to train (triggers, schedules, "
-        "bootstraps) when no trigger woke it.",
+        description="How often the worker looks for pending triggers when no new one woke it "
+        "(a trigger recorded by another replica, a cooldown that ended).",
+    )
+    plan_interval_s: float = Field(
+        30.0,
+        gt=0,
+        description="How often the worker checks schedules and whether datasets without a model "
+        "have enough labelled rows for their first (a count in the offline store each).",
     )
     bootstrap_retry_s: float = Field(
         600.0,

@@ -71,6 +71,7 @@ class Worker:
         self._clock = clock
         self._wake = asyncio.Event()
         self._stopping = False
+        self._has_model: set[str] = set()
         self.counts: Counter[str] = Counter()
 
     def noticed(self, new_triggers: int) -> None:
@@ -97,22 +98,41 @@ class Worker:
 
     async def tick(self) -> None:
         """One pass: record due schedule and bootstrap triggers, then serve what waits."""
+        await self.plan()
+        await self.serve()
+
+    async def plan(self) -> None:
+        """Record the schedule and bootstrap triggers that are due, for every dataset that may
+        need one: with a schedule, or without a model yet."""
         for dataset in self._specs.datasets():
-            await self._plan(dataset)
+            if dataset not in self._has_model or self._schedule(dataset) is not None:
+                await self._plan(dataset)
+
+    async def serve(self) -> None:
+        """Train each dataset whose triggers may start a run now, one after the other."""
         for dataset in await self._triggers.pending_datasets():
             if self._stopping:
                 return
             await self._serve(dataset)
 
     async def _loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        next_plan = loop.time()
         while not self._stopping:
             self._wake.clear()
             try:
-                await self.tick()
+                if loop.time() >= next_plan:
+                    next_plan = loop.time() + self._settings.plan_interval_s
+                    await self.plan()
+                await self.serve()
             except Exception:  # the loop outlives any one pass (the store down, a bug)
                 logger.exception("a pass of the training loop failed; trying again")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._settings.poll_interval_s)
+
+    def _schedule(self, dataset: str) -> int | None:
+        held = self._specs.get(dataset)
+        return held[1].training.schedule if held else None
 
     async def _plan(self, dataset: str) -> None:
         held = self._specs.get(dataset)
@@ -120,6 +140,8 @@ class Worker:
             return
         spec, now = held[1], self._clock()
         history = await self._runs.history(dataset)
+        if history.succeeded:
+            self._has_model.add(dataset)  # for good: a dataset never needs a first model again
         found = [schedule_trigger(dataset, history, spec.training.schedule, now)]
         serving = self._champions.serving(dataset)
         retry_s = self._settings.bootstrap_retry_s

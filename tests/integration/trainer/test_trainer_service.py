@@ -1,0 +1,194 @@
+"""The trainer service as its own process on the embedded broker and store: the first model,
+manual requests, failures, coalescing, and replicas sharing datasets through the lease.
+
+Processes take seconds to start (each consumer group's join waits for the group to settle), so
+one process serves the module's tests, each on datasets of its own."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from itertools import pairwise
+from typing import Any
+
+import pytest
+from sklearn.linear_model import LogisticRegression
+
+from driftloop_artifacts import GridFSArtifactStore, artifact_id_from_uri, decode_model
+from driftloop_contracts import (
+    SPECS_TOPIC,
+    TRAIN_REQUESTS_TOPIC,
+    TRAININGS_TOPIC,
+    SpecApplied,
+    TrainingCompleted,
+    TrainRequested,
+)
+from tests.integration.kafka_helpers import produce, read_all, unique
+from tests.integration.trainer.conftest import Database, TrainerProcess
+from tests.integration.trainer.data import offline_rows, trainer_spec
+from tests.integration.trainer.harness import Trainer
+
+pytestmark = pytest.mark.integration
+
+StartTrainer = Callable[[Database, str], TrainerProcess]
+
+
+def boosted(trees: int) -> dict[str, Any]:
+    """A model that takes its time: about a second to fit and store per 300 trees here."""
+    params = {"n_estimators": trees, "max_depth": 4, "learning_rate": 0.01, "random_state": 0}
+    return {
+        "kind": "sklearn",
+        "estimator": "sklearn.ensemble.GradientBoostingClassifier",
+        "params": params,
+    }
+
+
+async def publish(
+    bootstrap: str, topic: str, events: Sequence[SpecApplied | TrainRequested]
+) -> None:
+    messages: list[tuple[bytes, bytes, list[tuple[str, bytes]]]] = [
+        (e.dataset.encode(), e.model_dump_json().encode(), []) for e in events
+    ]
+    await produce(bootstrap, topic, messages)
+
+
+async def with_data(
+    infra: dict[str, str], database: Database, label: bool | None = None, **spec: Any
+) -> str:
+    """A new dataset: its spec applied on the specs topic, 100 labelled rows in the offline
+    store of ``database`` (all labelled ``label`` if given); returns its name."""
+    dataset = unique("cards")
+    applied_spec, applied = trainer_spec(dataset, **spec)
+    await publish(infra["DRIFTLOOP_KAFKA_BOOTSTRAP"], SPECS_TOPIC, [applied])
+    await database["offline_rows"].insert_many(offline_rows(applied_spec, 100, label=label))
+    return dataset
+
+
+def request(dataset: str) -> TrainRequested:
+    return TrainRequested(
+        event_id=f"request-{uuid.uuid4().hex[:12]}",
+        occurred_at=datetime.now(UTC),
+        producer="cli",
+        dataset=dataset,
+        reason="manual",
+        requested_by="tester",
+    )
+
+
+async def results_of(
+    bootstrap: str, dataset: str, count: int, timeout_s: float = 60
+) -> list[TrainingCompleted]:
+    """The training results of ``dataset`` on the trainings topic, once there are ``count``
+    (or the timeout has passed)."""
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while True:
+        records = await read_all(bootstrap, TRAININGS_TOPIC, expect=10**7, timeout_s=0.5)
+        results = [TrainingCompleted.model_validate_json(r.value) for r in records]
+        mine = [r for r in results if r.dataset == dataset]
+        if len(mine) >= count or asyncio.get_running_loop().time() > deadline:
+            return mine
+        await asyncio.sleep(0.3)
+
+
+async def test_the_first_model_then_a_manual_request(
+    infra: dict[str, str], trainer_service: TrainerProcess, trainer_database: Database
+) -> None:
+    bootstrap = infra["DRIFTLOOP_KAFKA_BOOTSTRAP"]
+    dataset = await with_data(infra, trainer_database)
+    [first] = await results_of(bootstrap, dataset, 1)
+    assert (first.status, first.causation_id) == ("succeeded", f"bootstrap:{dataset}:0")
+    assert first.artifact is not None
+    artifacts = GridFSArtifactStore(trainer_database)
+    stored = await artifacts.get(artifact_id_from_uri(first.artifact.uri))
+    model = decode_model(stored, expected_sha256=first.artifact.sha256)
+    assert isinstance(model, LogisticRegression)
+
+    manual = request(dataset)
+    await publish(bootstrap, TRAIN_REQUESTS_TOPIC, [manual])
+    _, second = await results_of(bootstrap, dataset, 2)
+    assert (second.status, second.causation_id) == ("succeeded", manual.event_id)
+    assert second.run_id != first.run_id
+
+
+async def test_a_failed_training_is_published_and_the_service_goes_on(
+    infra: dict[str, str], trainer_service: TrainerProcess, trainer_database: Database
+) -> None:
+    bootstrap = infra["DRIFTLOOP_KAFKA_BOOTSTRAP"]
+    broken = await with_data(infra, trainer_database, label=False)
+    [failed] = await results_of(bootstrap, broken, 1)
+    assert failed.status == "failed"
+    assert failed.failure_reason is not None
+    assert failed.failure_reason.startswith("a single class in the 75 training rows")
+    fine = await with_data(infra, trainer_database)
+    [succeeded] = await results_of(bootstrap, fine, 1)
+    assert succeeded.status == "succeeded"
+    assert trainer_service.stats()["failed"] >= 1
+
+
+async def test_requests_that_come_together_are_served_by_one_training(
+    infra: dict[str, str], trainer_service: TrainerProcess, trainer_database: Database
+) -> None:
+    bootstrap = infra["DRIFTLOOP_KAFKA_BOOTSTRAP"]
+    dataset = await with_data(infra, trainer_database)
+    await results_of(bootstrap, dataset, 1)
+    both = [request(dataset), request(dataset)]
+    await publish(bootstrap, TRAIN_REQUESTS_TOPIC, both)
+    await results_of(bootstrap, dataset, 2)
+    await asyncio.sleep(2)  # a third result would have come by now
+    results = await results_of(bootstrap, dataset, 3, timeout_s=0)
+    assert len(results) == 2
+    run = await trainer_database["trainer_runs"].find_one({"_id": results[1].run_id})
+    assert run is not None
+    assert set(run["served_triggers"]) == {r.event_id for r in both}
+    assert trainer_service.stats()["coalesced"] >= 1
+
+
+async def test_two_replicas_never_train_one_dataset_at_once(
+    infra: dict[str, str],
+    trainer_service: TrainerProcess,
+    trainer_database: Database,
+    trainer_processes: StartTrainer,
+) -> None:
+    bootstrap = infra["DRIFTLOOP_KAFKA_BOOTSTRAP"]
+    replicas = [trainer_service, trainer_processes(trainer_database, "trainer-b")]
+    dataset = await with_data(infra, trainer_database, model=boosted(300))
+    await results_of(bootstrap, dataset, 1)
+    for count in (2, 3):  # each request after the last run: a run each
+        await publish(bootstrap, TRAIN_REQUESTS_TOPIC, [request(dataset)])
+        await results_of(bootstrap, dataset, count)
+
+    runs = trainer_database["trainer_runs"]
+    done = await runs.find({"dataset": dataset}).sort("started_at").to_list()
+    assert [r["status"] for r in done] == ["succeeded"] * 3
+    for earlier, later in pairwise(done):
+        assert earlier["finished_at"] <= later["started_at"], (earlier, later)
+    assert sum(r.stats().get("lease_busy", 0) for r in replicas) >= 1
+
+
+async def test_a_killed_trainers_lease_expires_and_another_trains_in_its_place(
+    infra: dict[str, str], trainer: Trainer, trainer_processes: StartTrainer
+) -> None:
+    first = trainer_processes(trainer.database, "trainer-a")
+    dataset = await with_data(infra, trainer.database, model=boosted(1500))
+    runs = trainer.database["trainer_runs"]
+    for _ in range(300):
+        if await runs.find_one({"dataset": dataset, "status": "running"}):
+            break
+        await asyncio.sleep(0.1)
+    first.kill()  # in the middle of its training, holding the lease
+
+    trainer.specs.apply(trainer_spec(dataset, model=boosted(1500))[1])
+    replacement = trainer.worker("trainer-b", lease_s=2)
+    for _ in range(100):  # another replica, here in the test process, on the real clock
+        trainer.clock.now = datetime.now(UTC)
+        await replacement.tick()
+        if trainer.published.results:
+            break
+        await asyncio.sleep(0.2)
+    [result] = trainer.published.results
+    assert (result.status, result.causation_id) == ("succeeded", f"bootstrap:{dataset}:0")
+    crashed, finished = await runs.find({"dataset": dataset}).sort("number").to_list()
+    assert (crashed["holder"], crashed["status"]) == ("trainer-a", "abandoned")
+    assert (finished["holder"], finished["_id"]) == ("trainer-b", result.run_id)
