@@ -25,6 +25,7 @@ from driftloop_contracts import (
     TrainingCompleted,
     TrainRequested,
 )
+from tests.integration.ingestion.helpers import run_cli
 from tests.integration.kafka_helpers import produce, read_all, unique
 from tests.integration.trainer.conftest import Database, TrainerProcess
 from tests.integration.trainer.data import offline_rows, trainer_spec
@@ -110,6 +111,25 @@ async def test_the_first_model_then_a_manual_request(
     _, second = await results_of(bootstrap, dataset, 2)
     assert (second.status, second.causation_id) == ("succeeded", manual.event_id)
     assert second.run_id != first.run_id
+
+
+async def test_driftloop_train_asks_for_a_run_from_a_window_start(
+    infra: dict[str, str], trainer_service: TrainerProcess, trainer_database: Database
+) -> None:
+    bootstrap = infra["DRIFTLOOP_KAFKA_BOOTSTRAP"]
+    dataset = await with_data(infra, trainer_database)
+    await results_of(bootstrap, dataset, 1)
+    # All rows are older than an hour: the run takes the spec's minimum, the most recent ones.
+    asked = await run_cli(bootstrap, "train", dataset, "--window-start", "1h", "--by", "tester")
+    assert asked.exit_code == 0, asked.output
+    _, result = await results_of(bootstrap, dataset, 2)
+    assert result.causation_id is not None
+    assert result.causation_id in asked.output
+    assert result.data_window is not None
+    assert result.data_window.row_count == 40
+    run = await trainer_database["trainer_runs"].find_one({"_id": result.run_id})
+    assert run is not None
+    assert run["triggers"][0]["requested_by"] == "tester"
 
 
 async def test_a_failed_training_is_published_and_the_service_goes_on(

@@ -8,7 +8,14 @@ from typing import Annotated
 
 import typer
 
-from driftloop_cli.commands import deadletters_app, lineage, models_app, runs_app, spec_app
+from driftloop_cli.commands import (
+    deadletters_app,
+    lineage,
+    models_app,
+    runs_app,
+    spec_app,
+    train,
+)
 from driftloop_cli.local import LocalStack
 from driftloop_cli.local.stack import StackError
 from driftloop_cli.topics import create_topics
@@ -27,6 +34,7 @@ app.add_typer(models_app, name="models")
 app.add_typer(runs_app, name="runs")
 app.add_typer(deadletters_app, name="deadletters")
 app.command("lineage")(lineage)
+app.command("train")(train)
 
 HomeOption = Annotated[
     Path, typer.Option("--home", help="Where the local stack keeps its state, data and logs.")

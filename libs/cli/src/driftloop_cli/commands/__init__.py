@@ -1,5 +1,5 @@
 """The command groups that talk to the registry (``spec``, ``models``, ``runs``) and to Kafka
-(``deadletters``), and to both (``lineage``)."""
+(``deadletters``, ``train``), and to both (``lineage``)."""
 
 from __future__ import annotations
 
@@ -8,5 +8,6 @@ from driftloop_cli.commands.lineage import lineage
 from driftloop_cli.commands.models import models_app
 from driftloop_cli.commands.runs import runs_app
 from driftloop_cli.commands.spec import spec_app
+from driftloop_cli.commands.training import train
 
-__all__ = ["deadletters_app", "lineage", "models_app", "runs_app", "spec_app"]
+__all__ = ["deadletters_app", "lineage", "models_app", "runs_app", "spec_app", "train"]
