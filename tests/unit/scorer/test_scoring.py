@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -103,6 +104,18 @@ def test_a_failing_shadow_leaves_the_champion_alone(caplog: pytest.LogCaptureFix
     assert [p.model_version for p in predictions(result.outputs)] == [1, 1, 1]
     assert not result.rejections
     assert scorer.shadow_failures == {"fraud": 3}
+
+
+def test_a_shadow_checked_against_other_columns_fails_without_predicting(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    other = served(2, "shadow")
+    other = replace(other, feature_names=[*other.feature_names[:-1], "renamed"])
+    scorer = scorer_of(table_with(served(1), other))
+    with caplog.at_level(logging.ERROR):
+        result = scorer.score([vector(0)])
+    assert [p.model_version for p in predictions(result.outputs)] == [1]
+    assert scorer.shadow_failures == {"fraud": 1}
 
 
 def test_a_failing_champion_dead_letters_its_vectors(caplog: pytest.LogCaptureFixture) -> None:

@@ -6,6 +6,7 @@ import asyncio
 import logging
 
 import pytest
+from pymongo.errors import ConnectionFailure
 
 from driftloop_contracts import ModelPromoted, ModelRetired
 from driftloop_runtime import ModelCatalog, ServedVersion, ServingChange
@@ -96,3 +97,43 @@ async def test_a_retired_shadow_stops_serving() -> None:
     await swaps.on_change(change(None, "shadow"))
     assert table.current["fraud"].shadow is None
     assert champion_of(table) == 1
+
+
+class Flaky(FakeLoader):
+    """The store is unreachable for the first ``outages`` loads; then ``error`` if given."""
+
+    def __init__(self, outages: int, error: Exception | None = None) -> None:
+        super().__init__()
+        self.outages, self.error = outages, error
+
+    async def load(self, version: ServedVersion) -> ServedModel:
+        if self.outages:
+            self.outages -= 1
+            raise ConnectionFailure("store unreachable")
+        if self.error is not None:
+            raise self.error
+        return await super().load(version)
+
+
+async def test_an_unreachable_store_is_retried_not_refused(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    loader = Flaky(outages=2)
+    table, reported = ServingTable(), []
+
+    async def report(refusal: Refusal) -> None:
+        reported.append(refusal)
+
+    swaps = Swapper(table, loader, report, retry_after_s=0)  # type: ignore[arg-type]
+    with caplog.at_level(logging.ERROR):
+        await swaps.on_change(change(1))
+    assert champion_of(table) == 1
+    assert not reported
+
+
+async def test_any_other_failure_refuses_the_version(caplog: pytest.LogCaptureFixture) -> None:
+    swaps, table, reported = swapper(Flaky(outages=0, error=KeyError("steps")))
+    with caplog.at_level(logging.ERROR):
+        await swaps.on_change(change(1))
+    assert "fraud" not in table.current
+    assert [r.reason for r in reported] == ["KeyError('steps')"]

@@ -108,6 +108,8 @@ class ModelLoader:
             )
         except ArtifactError as error:
             raise ModelRefusedError(f"verification failed: {error}") from error
+        except Exception as error:  # a payload that passed the checks but does not load
+            raise ModelRefusedError(f"loading failed: {error!r}") from error
         warm_up(model, spec, sample)
         return model
 

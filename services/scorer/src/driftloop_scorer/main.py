@@ -57,7 +57,9 @@ def create_app(settings: ScorerSettings) -> FastAPI:
                 catch_up=lambda: catch_up_on_specs(settings, specs),
             )
             report = dead_letter_refusals(settings, parts.publisher, settings.consumer_group)
-            swapper = Swapper(table, loader, report)
+            swapper = Swapper(
+                table, loader, report, retry_after_s=settings.transient_error_backoff_s
+            )
             catalog = await follow_models(parts, swapper.on_change)
             subscribe_batches(
                 parts,

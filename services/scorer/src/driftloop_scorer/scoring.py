@@ -90,8 +90,7 @@ class Scorer:
         warming up the next model."""
         self._serving = serving
         self._model_threads = model_threads
-        self._threads = ThreadpoolController()
-        self._threads_for: object = None
+        self._threads: tuple[object, Any] = (None, None)  # (serving, its pools' controller)
         self._warmup_rows = warmup_rows
         self._clock = clock
         self._log_every = no_model_log_s
@@ -118,9 +117,9 @@ class Scorer:
         boosting model predicted 500 rows 20 to 80 times slower with its default OpenMP threads
         than with one. The pools are found again after a swap, which may have loaded a library
         (finding them takes ~3 ms; limiting, ~10 µs)."""
-        if serving is not self._threads_for:
-            self._threads, self._threads_for = ThreadpoolController(), serving
-        return self._threads.limit(limits=self._model_threads)
+        if self._threads[0] is not serving:
+            self._threads = (serving, ThreadpoolController())
+        return self._threads[1].limit(limits=self._model_threads)
 
     def recent(self, dataset: str, columns: list[str]) -> NDArray[np.float64] | None:
         """The dataset's latest vectors if they have ``columns`` (a warm-up sample)."""
@@ -142,7 +141,7 @@ class Scorer:
             return BatchResult()
         matrix = np.array([item.event.values for item in matching], dtype=np.float64)
         self._recent[dataset] = (names, matrix[-self._warmup_rows :])
-        group = _Group(matching, matrix, feature_hashes(names, matrix), produced_at)
+        group = _Group(names, matching, matrix, feature_hashes(names, matrix), produced_at)
         result = self._champion(champion, group)
         if serving is not None and serving.shadow is not None:
             result += self._shadow(serving.shadow, group)
@@ -184,6 +183,7 @@ class Scorer:
 class _Group:
     """A dataset's vectors of one batch, as a matrix, with their hashes."""
 
+    names: list[str]
     items: Vectors
     matrix: NDArray[np.float64]
     hashes: list[str]
@@ -193,6 +193,8 @@ class _Group:
         self, served: ServedModel, *, shadow: bool
     ) -> tuple[list[Outgoing], list[Incoming[FeaturesComputed]]]:
         """A prediction per vector, and the vectors whose prediction was not finite."""
+        if served.feature_names != self.names:  # a shadow checked against other columns
+            raise ValueError(f"version {served.version.version} takes other feature columns")
         result = predict(served.model, self.matrix, served.feature_names, classes=served.classes)
         scores, finite = result.score_maps(), _finite(result)
         rows = zip(self.items, result.predicted, scores, self.hashes, finite, strict=True)

@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 
 from opentelemetry import trace
 
-from driftloop_runtime import ModelCatalog, ServedVersion, ServingChange
+from driftloop_runtime import TRANSIENT_ERRORS, ModelCatalog, ServedVersion, ServingChange
 from driftloop_scorer.loading import ModelLoader, ModelRefusedError
-from driftloop_scorer.serving import Refusal, ServingTable
+from driftloop_scorer.serving import Refusal, ServedModel, ServingTable
 
 __all__ = ["RefusalReporter", "Swapper"]
 
@@ -27,23 +27,31 @@ RefusalReporter = Callable[[Refusal], Awaitable[None]]
 class Swapper:
     """Keeps the serving table in step with the model catalog."""
 
-    def __init__(self, table: ServingTable, loader: ModelLoader, report: RefusalReporter) -> None:
+    def __init__(
+        self,
+        table: ServingTable,
+        loader: ModelLoader,
+        report: RefusalReporter,
+        *,
+        retry_after_s: float = 1.0,
+    ) -> None:
+        """Swap ``loader``'s models into ``table``; ``report`` refusals; retry a load that met
+        an unreachable store or broker after ``retry_after_s``."""
         self._table = table
         self._loader = loader
         self._report = report
+        self._retry_after_s = retry_after_s
         self._lock = asyncio.Lock()  # one swap at a time, in the order the changes came
         self.ready = asyncio.Event()  # set once the versions serving at start are in
 
     async def load_serving(self, catalog: ModelCatalog) -> None:
         """Load every version serving when the scorer starts, then let batches through."""
-        try:
-            for dataset in catalog.datasets():
-                for alias in ("champion", "shadow"):
-                    version = catalog.serving(dataset, alias)
-                    if version is not None:
-                        await self._swap_in(version)
-        finally:
-            self.ready.set()
+        for dataset in catalog.datasets():
+            for alias in ("champion", "shadow"):
+                version = catalog.serving(dataset, alias)
+                if version is not None:
+                    await self._swap_in(version)
+        self.ready.set()
 
     async def on_change(self, change: ServingChange) -> None:
         """The model catalog's live change handler."""
@@ -58,10 +66,11 @@ class Swapper:
         async with self._lock:
             with tracer.start_as_current_span("swap", attributes=_attributes(version)) as span:
                 try:
-                    served = await self._loader.load(version)
-                except ModelRefusedError as error:
-                    span.set_attribute("driftloop.refused", str(error))
-                    await self._refuse(version, str(error))
+                    served = await self._load(version)
+                except Exception as error:  # whatever it is, this version cannot serve
+                    reason = str(error) if isinstance(error, ModelRefusedError) else repr(error)
+                    span.set_attribute("driftloop.refused", reason)
+                    await self._refuse(version, reason)
                     return
                 self._table.install(served)
         logger.info(
@@ -71,6 +80,16 @@ class Swapper:
             version.version,
             version.model_name,
         )
+
+    async def _load(self, version: ServedVersion) -> ServedModel:
+        """Load ``version``, retrying while the store or the broker cannot be reached (that is
+        not the version's fault, and refusing it would leave the alias unserved)."""
+        while True:
+            try:
+                return await self._loader.load(version)
+            except TRANSIENT_ERRORS:
+                logger.exception("loading %s v%s; retrying", version.model_name, version.version)
+                await asyncio.sleep(self._retry_after_s)
 
     async def _refuse(self, version: ServedVersion, reason: str) -> None:
         refusal = Refusal(
