@@ -41,6 +41,7 @@ class TrainerProcess:
             "DRIFTLOOP_PLAN_INTERVAL_S": "0.5",
             "DRIFTLOOP_TRACES_FILE": str(home / f"{name}-traces.jsonl"),
         }
+        self.traces = home / f"{name}-traces.jsonl"
         self.log = home / f"{name}.log"
         self.pid, self.port = start_service("driftloop_trainer", self.env, self.log)
 

@@ -7,6 +7,7 @@ one process serves the module's tests, each on datasets of its own."""
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -34,6 +35,7 @@ from tests.integration.trainer.harness import Trainer
 pytestmark = pytest.mark.integration
 
 StartTrainer = Callable[[Database, str], TrainerProcess]
+TRACE_ID, PARENT_SPAN = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
 
 
 def boosted(trees: int) -> dict[str, Any]:
@@ -47,11 +49,12 @@ def boosted(trees: int) -> dict[str, Any]:
 
 
 async def publish(
-    bootstrap: str, topic: str, events: Sequence[SpecApplied | TrainRequested]
+    bootstrap: str,
+    topic: str,
+    events: Sequence[SpecApplied | TrainRequested],
+    headers: list[tuple[str, bytes]] | None = None,
 ) -> None:
-    messages: list[tuple[bytes, bytes, list[tuple[str, bytes]]]] = [
-        (e.dataset.encode(), e.model_dump_json().encode(), []) for e in events
-    ]
+    messages = [(e.dataset.encode(), e.model_dump_json().encode(), headers or []) for e in events]
     await produce(bootstrap, topic, messages)
 
 
@@ -65,6 +68,18 @@ async def with_data(
     await publish(infra["DRIFTLOOP_KAFKA_BOOTSTRAP"], SPECS_TOPIC, [applied])
     await database["offline_rows"].insert_many(offline_rows(applied_spec, 100, label=label))
     return dataset
+
+
+async def spans_of(trainer: TrainerProcess, trace_id: str, count: int) -> list[dict[str, Any]]:
+    """The spans of ``trace_id`` in the trainer's traces file, once there are ``count`` (spans
+    are written in batches, every few seconds)."""
+    for _ in range(60):
+        lines = trainer.traces.read_text().splitlines() if trainer.traces.exists() else []
+        spans = [span for span in map(json.loads, lines) if span["trace_id"] == trace_id]
+        if len(spans) >= count:
+            return spans
+        await asyncio.sleep(0.5)
+    return spans
 
 
 def request(dataset: str) -> TrainRequested:
@@ -107,10 +122,28 @@ async def test_the_first_model_then_a_manual_request(
     assert isinstance(model, LogisticRegression)
 
     manual = request(dataset)
-    await publish(bootstrap, TRAIN_REQUESTS_TOPIC, [manual])
+    traceparent = f"00-{TRACE_ID}-{PARENT_SPAN}-01"  # as an upstream producer's span sets it
+    await publish(
+        bootstrap, TRAIN_REQUESTS_TOPIC, [manual], [("traceparent", traceparent.encode())]
+    )
     _, second = await results_of(bootstrap, dataset, 2)
     assert (second.status, second.causation_id) == ("succeeded", manual.event_id)
     assert second.run_id != first.run_id
+
+    spans = await spans_of(trainer_service, TRACE_ID, 8)
+    [run] = [s for s in spans if s["name"] == "trainer.train"]
+    assert run["parent_span_id"] == PARENT_SPAN
+    assert run["attributes"]["driftloop.run_id"] == second.run_id
+    steps = {s["name"] for s in spans if s["parent_span_id"] == run["span_id"]}
+    assert steps == {
+        "trainer.champion",
+        "trainer.load",
+        "trainer.fit",
+        "trainer.evaluate",
+        "trainer.reference",
+        "trainer.store",
+        f"{TRAININGS_TOPIC} publish",
+    }
 
 
 async def test_driftloop_train_asks_for_a_run_from_a_window_start(
