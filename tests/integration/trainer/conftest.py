@@ -45,9 +45,13 @@ class TrainerProcess:
         self.log = home / f"{name}.log"
         self.pid, self.port = start_service("driftloop_trainer", self.env, self.log)
 
+    def get(self, path: str) -> Any:
+        """The JSON answer of ``GET path``."""
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=5) as answer:
+            return json.load(answer)
+
     def stats(self) -> dict[str, int]:
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/v1/stats", timeout=5) as answer:
-            counts: dict[str, int] = json.load(answer)
+        counts: dict[str, int] = self.get("/v1/stats")
         return counts
 
     def kill(self) -> None:

@@ -130,6 +130,12 @@ async def test_the_first_model_then_a_manual_request(
     assert (second.status, second.causation_id) == ("succeeded", manual.event_id)
     assert second.run_id != first.run_id
 
+    newest, oldest = trainer_service.get(f"/v1/runs?dataset={dataset}")
+    assert (newest["run_id"], oldest["run_id"]) == (second.run_id, first.run_id)
+    assert newest["triggers"][0]["event_id"] == manual.event_id
+    assert newest["metrics"] == second.metrics
+    assert {"fit_s", "evaluate_s"} <= newest["durations"].keys()
+
     spans = await spans_of(trainer_service, TRACE_ID, 8)
     [run] = [s for s in spans if s["name"] == "trainer.train"]
     assert run["parent_span_id"] == PARENT_SPAN
