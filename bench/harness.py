@@ -132,7 +132,7 @@ def run_session(
     results.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f"driftloop-bench-{results.stem}-"))
     processes = Processes(profile=args.profile)
-    began = time.monotonic()
+    began, load_before = time.monotonic(), os.getloadavg()[0]
 
     def say(message: str) -> None:
         print(f"[{time.monotonic() - began:6.1f} s] {message}", flush=True)
@@ -151,6 +151,8 @@ def run_session(
         else:
             shutil.rmtree(work, ignore_errors=True)
     result["wall_seconds"] = round(time.monotonic() - began, 1)
+    # how busy the machine was with everything else as well: >2 on 2 cores means queueing
+    result["load_average_1m"] = {"start": load_before, "end": os.getloadavg()[0]}
     results.write_text(json.dumps(result, indent=2) + "\n")
     print(report(result))
     print(f"written to {results}")

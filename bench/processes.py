@@ -92,10 +92,19 @@ def cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
+def machine_cpu_seconds() -> float:
+    """CPU time the whole machine spent busy so far (every process, ours or not), from
+    ``/proc/stat``: user, nice, system, irq, softirq and steal."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, fields[:8])
+    return (user + nice + system + irq + softirq + steal) / CLOCK_TICKS
+
+
 @dataclass
 class CpuSampler:
     """The CPU time of the broker, the store, this process (the observer) and the contenders,
-    sampled every 0.2 s, to tell how many cores each used while a contender was counted."""
+    sampled every 0.2 s, to tell how many cores each used while a contender was counted; and
+    of the whole machine (``machine``: what runs besides tells how shared the cores were)."""
 
     fixed: dict[str, int]
     processes: Processes
@@ -106,6 +115,7 @@ class CpuSampler:
             running = self.processes.children.items()
             pids = {**self.fixed, **{n: c.pid for n, c in running if c.poll() is None}}
             cpu = {name: cpu_seconds(pid) for name, pid in pids.items()}
+            cpu["machine"] = machine_cpu_seconds()
             now = time.perf_counter()
             self.samples.append((now, {n: v for n, v in cpu.items() if v is not None}))
             await asyncio.sleep(0.2)

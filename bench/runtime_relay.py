@@ -156,13 +156,20 @@ async def produce(
 
 @asynccontextmanager
 async def reader(
-    options: dict[str, Any], topics: Sequence[str], *, from_start: bool = True
+    options: dict[str, Any],
+    topics: Sequence[str],
+    *,
+    from_start: bool = True,
+    group_id: str | None = None,
 ) -> AsyncIterator[AIOKafkaConsumer]:
-    """A consumer without a group, assigned every partition of ``topics`` and positioned at
-    their start (or, ``from_start=False``, their end); stopped on leaving."""
+    """A consumer that joins no group (``group_id`` only names whose offsets it commits),
+    assigned every partition of ``topics`` and positioned at their start (or,
+    ``from_start=False``, their end); stopped on leaving."""
     # On the embedded broker a fetch at the end of the log can wait up to fetch_max_wait_ms
     # (500 ms by default) even while records arrive: 10 ms keeps the observer's clock fine.
-    consumer = AIOKafkaConsumer(**options, enable_auto_commit=False, fetch_max_wait_ms=10)
+    consumer = AIOKafkaConsumer(
+        **options, group_id=group_id, enable_auto_commit=False, fetch_max_wait_ms=10
+    )
     await consumer.start()
     try:
         partitions = [TopicPartition(t, p) for t in topics for p in range(PARTITIONS)]
