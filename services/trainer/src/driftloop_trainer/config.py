@@ -47,7 +47,7 @@ class TrainerSettings(RuntimeSettings):
         "(a trigger recorded by another replica, a cooldown that ended).",
     )
     plan_interval_s: float = Field(
-        30.0,
+        10.0,
         gt=0,
         description="How often the worker checks schedules and whether datasets without a model "
         "have enough labelled rows for their first (a count in the offline store each).",
