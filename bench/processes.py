@@ -128,6 +128,9 @@ class CpuSampler:
             seen = [(at, cpu[name]) for at, cpu in inside if name in cpu]
             if len(seen) >= 2 and seen[-1][0] > seen[0][0]:
                 used[name] = round((seen[-1][1] - seen[0][1]) / (seen[-1][0] - seen[0][0]), 2)
+        if "machine" in used:  # every other process on the machine: tests, other benchmarks
+            ours = sum(cores for name, cores in used.items() if name != "machine")
+            used["others"] = round(max(0.0, used["machine"] - ours), 2)
         return dict(sorted(used.items()))
 
     def cores_of(self, run: Run, end: float) -> dict[str, float]:
