@@ -224,13 +224,27 @@ async def throughput(run: Scenario) -> dict[str, Any]:
         session.service("scorer", "driftloop_scorer", service_env(session, "scorer")),
     )
     session.say(f"  {scorer.per_second:,.0f} events/s")
-    return {
+    figures = {
         "bare_loop": bare_loops.figures(run.cpu),
         "scorer": {
             **harness.contender(scorer, bare_loops.median),
             "cpu_cores": run.cpu.cores_of(scorer, scorer_end),
         },
     }
+    for name, r in figures.items():
+        r["cpu_us_per_event"] = cpu_per_event(r["cpu_cores"], r["events_per_s"])[name]
+    bare, scored = (figures[n]["cpu_us_per_event"] for n in ("bare_loop", "scorer"))
+    # the same ratio in CPU time per event: far less sensitive to others sharing the cores
+    figures["scorer"]["cpu_ratio_to_bare_loop"] = round(bare / scored, 3) if scored else None
+    return figures
+
+
+def cpu_per_event(cores: dict[str, float], per_s: float) -> dict[str, int]:
+    """Microseconds of CPU each process of the run spent per event (not ``machine``/``others``);
+    ``total``: all of them, what a dedicated machine would have to give per event."""
+    ours = {n: c for n, c in cores.items() if n not in ("machine", "others")}
+    ours["total"] = sum(ours.values())
+    return {n: round(c / per_s * 1e6) for n, c in ours.items()} if per_s > 0 else {}
 
 
 async def latency_phase(run: Scenario, events: int, rate: float, name: str) -> dict[str, Any]:
@@ -243,6 +257,7 @@ async def latency_phase(run: Scenario, events: int, rate: float, name: str) -> d
         run.session.options, paced, rate, source=DATA_TOPIC, outputs=PATH
     )
     figures["cpu_cores"] = run.cpu.cores(began, time.perf_counter())
+    figures["cpu_us_per_event"] = cpu_per_event(figures["cpu_cores"], figures["predictions_per_s"])
     run.vectors_published += events
     e2e = figures["publish_to_prediction"]
     run.session.say(
@@ -405,6 +420,13 @@ async def bench(session: Session, sizes: Sizes) -> dict[str, Any]:
 def report(result: dict[str, Any]) -> str:
     """The throughput table, the latency of each phase and the swaps."""
     lines = harness.throughput_table(result, ("bare_loop", "scorer"))
+    bare, scorer = result["bare_loop"], result["scorer"]
+    lines.append(
+        f"CPU per event: bare loop {bare['cpu_us_per_event']} µs, scorer "
+        f"{scorer['cpu_us_per_event']} µs (ratio {scorer['cpu_ratio_to_bare_loop']}); other "
+        f"processes on the machine used {bare['cpu_cores'].get('others', 0):.2f} and "
+        f"{scorer['cpu_cores'].get('others', 0):.2f} cores meanwhile"
+    )
     for name, phase in result["latency"].items():
         offered = phase["offered_per_s"]
         lines.append(
@@ -413,7 +435,8 @@ def report(result: dict[str, Any]) -> str:
             f"{phase['predictions_seen']:,}/{phase['events']:,} seen, kept up: {phase['kept_up']}):"
         )
         used = ", ".join(f"{n} {c:.2f}" for n, c in phase["cpu_cores"].items())
-        lines.append(f"  cores used: {used}")
+        per_event = ", ".join(f"{n} {us:,}" for n, us in phase["cpu_us_per_event"].items())
+        lines += [f"  cores used: {used}", f"  CPU µs per event: {per_event}"]
         for stage in ("prediction", "vector", "validated"):
             p = phase[f"publish_to_{stage}"]
             lines.append(
