@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import numpy as np
+from aiokafka import AIOKafkaConsumer
 from sklearn.linear_model import LogisticRegression
 
 from driftloop_artifacts import GridFSArtifactStore, StoredArtifact, encode_model, key_from_secret
@@ -19,6 +20,7 @@ from driftloop_contracts import (
     PREDICTIONS_TOPIC,
     SPECS_TOPIC,
     DataValidated,
+    Event,
     FeaturesComputed,
     ModelPromoted,
     PredictionMade,
@@ -28,7 +30,9 @@ from driftloop_runtime import RuntimeSettings, create_mongo_client
 from driftloop_spec import DatasetSpec
 from tests.integration.conftest import RunningService
 from tests.integration.feature.stream import fraud_spec, publish, transactions
-from tests.integration.kafka_helpers import produce, read_all
+from tests.integration.kafka_helpers import produce
+
+E = TypeVar("E", bound=Event)
 
 
 def fitted(columns: int, seed: int) -> LogisticRegression:
@@ -118,19 +122,40 @@ async def publish_vectors(bootstrap: str, batch: list[FeaturesComputed]) -> None
     )
 
 
+async def read_until(
+    bootstrap: str,
+    topic: str,
+    contract: type[E],
+    containing: bytes,
+    until: Callable[[list[E]], bool],
+    timeout_s: float = 120,
+) -> list[E]:
+    """The events of ``topic`` whose bytes hold ``containing``, once ``until`` holds: one reader
+    from the topic's start that keeps what it read (the topics grow over a session)."""
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
+    )
+    found: list[E] = []
+    await consumer.start()
+    try:
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        while asyncio.get_running_loop().time() < deadline:
+            fetched = await consumer.getmany(timeout_ms=500)
+            values = [r.value for batch in fetched.values() for r in batch]
+            found += [contract.model_validate_json(v) for v in values if containing in v]
+            if until(found):
+                return found
+    finally:
+        await consumer.stop()
+    raise AssertionError(f"only {len(found)} {contract.__name__} on {topic}")
+
+
 async def predictions_of(
     bootstrap: str, dataset: str, until: Callable[[list[PredictionMade]], bool]
 ) -> list[PredictionMade]:
-    """Every prediction of ``dataset`` on the predictions topic, once ``until`` holds."""
-    mine: list[PredictionMade] = []
-    for _ in range(120):
-        records = await read_all(bootstrap, PREDICTIONS_TOPIC, expect=10**7, timeout_s=1)
-        made = (PredictionMade.model_validate_json(r.value) for r in records)
-        mine = [p for p in made if p.dataset == dataset]
-        if until(mine):
-            return mine
-        await asyncio.sleep(0.5)
-    raise AssertionError(f"only {len(mine)} predictions of {dataset}")
+    """Every prediction of ``dataset``, once ``until`` holds."""
+    needle = f'"dataset":"{dataset}"'.encode()
+    return await read_until(bootstrap, PREDICTIONS_TOPIC, PredictionMade, needle, until)
 
 
 async def get_json(
