@@ -79,3 +79,11 @@ def test_windowed_features_wait_for_the_history_to_be_read() -> None:
     assert recent.unready(FRAUD) is None
     off = RecentEvents(catalog(), max_entities=10, lateness_s=300, enabled=False)
     assert "DRIFTLOOP_PREDICT_STATE=false" in str(off.unready(FRAUD))
+
+
+def test_the_horizon_is_the_longest_window_plus_the_lateness() -> None:
+    recent = recent_of(stream(3, cards=1))
+    assert recent.horizon_s() == 24 * 3600 + 300
+    recent.caught_up = True
+    recent.clear()
+    assert (recent.counts()["entities"], recent.caught_up) == ({}, False)

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import OrderedDict, deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -35,6 +36,7 @@ __all__ = ["RecentEvents", "follow_validated"]
 
 logger = logging.getLogger(__name__)
 SECOND_US = 1_000_000
+SEEK_MARGIN_S = 3600
 
 
 @dataclass(slots=True)
@@ -66,6 +68,17 @@ class RecentEvents:
             if aggregates:
                 self._keep(event, aggregates)
             self.events += 1
+
+    def horizon_s(self) -> int:
+        """How far back any spec's windows reach (longest window plus the lateness)."""
+        specs = (self._specs.get(dataset) for dataset in self._specs.datasets())
+        windows = [a.window for held in specs if held for a in _aggregates(held[1])]
+        return max(windows, default=0) + self._lateness
+
+    def clear(self) -> None:
+        """Forget every event kept (before reading the topic again)."""
+        self._held.clear()
+        self.caught_up = False
 
     def unready(self, spec: DatasetSpec) -> str | None:
         """Why ``spec``'s windowed features cannot be computed here yet, if they cannot."""
@@ -116,9 +129,9 @@ def _aggregates(spec: DatasetSpec) -> list[AggregateFeature]:
 
 
 async def follow_validated(settings: RuntimeSettings, recent: RecentEvents) -> None:
-    """Read every partition of the validated data topic from its start into ``recent``, then
-    follow it; ``recent.caught_up`` turns true once the end seen at start is reached. Runs
-    until cancelled; a broker error starts it over after a pause."""
+    """Read the validated data topic's recent past into ``recent``, then follow it;
+    ``recent.caught_up`` turns true once the end seen at start is reached. Runs until
+    cancelled; a broker error starts it over (from an empty history) after a pause."""
     while True:
         try:
             await _read(settings, recent)
@@ -131,12 +144,10 @@ async def _read(settings: RuntimeSettings, recent: RecentEvents) -> None:
     consumer = AIOKafkaConsumer(**client_options(settings), enable_auto_commit=False)
     await consumer.start()
     try:
-        await consumer.topics()
-        ids = sorted(consumer.partitions_for_topic(DATA_VALIDATED_TOPIC) or ())
-        partitions = [TopicPartition(DATA_VALIDATED_TOPIC, p) for p in ids]
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
+        recent.clear()
+        partitions = await _partitions(consumer)
         end = await consumer.end_offsets(partitions)
+        await _seek_to_recent(consumer, end, recent.horizon_s())
         while True:
             fetched = await consumer.getmany(timeout_ms=500, max_records=settings.kafka_max_records)
             recent.add(_parsed(r.value for records in fetched.values() for r in records))
@@ -147,6 +158,27 @@ async def _read(settings: RuntimeSettings, recent: RecentEvents) -> None:
                 logger.info("predict state caught up: %s", recent.counts())
     finally:
         await consumer.stop()
+
+
+async def _partitions(consumer: AIOKafkaConsumer) -> list[TopicPartition]:
+    await consumer.topics()  # loads the metadata partitions_for_topic reads
+    ids = sorted(consumer.partitions_for_topic(DATA_VALIDATED_TOPIC) or ())
+    partitions = [TopicPartition(DATA_VALIDATED_TOPIC, p) for p in ids]
+    consumer.assign(partitions)
+    return partitions
+
+
+async def _seek_to_recent(
+    consumer: AIOKafkaConsumer, end: Mapping[TopicPartition, int], horizon_s: int
+) -> None:
+    """Start each partition at the first record written within the horizon (plus a margin
+    for clocks and lag): older events cannot be in a window any more. A broker that cannot
+    look offsets up by time (the embedded one answers 0) makes this the topic's start."""
+    since_ms = int((time.time() - horizon_s - SEEK_MARGIN_S) * 1000)
+    found = await consumer.offsets_for_times({tp: since_ms for tp in end})
+    for tp, last in end.items():
+        at = found.get(tp)
+        consumer.seek(tp, at.offset if at is not None else last)
 
 
 def _parsed(values: Iterable[bytes | None]) -> list[DataValidated]:
