@@ -136,17 +136,23 @@ def new_producer(options: dict[str, Any]) -> AIOKafkaProducer:
 
 
 async def produce(
-    options: dict[str, Any], topic: str, events: Sequence[DataEvent | FeaturesComputed]
+    options: dict[str, Any],
+    topic: str,
+    events: Sequence[DataEvent | FeaturesComputed],
+    traceparents: Sequence[bytes] | None = None,
 ) -> int:
-    """Send ``events`` keyed by entity, with a trace header as upstream would; return bytes sent."""
+    """Send ``events`` keyed by entity, with a trace header as upstream would (one sampled
+    trace, or each event's of ``traceparents``); return bytes sent."""
     values = [e.model_dump_json(exclude_none=True).encode() for e in events]
+    parents = traceparents or [TRACEPARENT] * len(events)
     producer = new_producer(options)
     await producer.start()
     try:
-        headers = [("traceparent", TRACEPARENT)]
         sent = [
-            await producer.send(topic, value, key=event.entity_id.encode(), headers=headers)
-            for event, value in zip(events, values, strict=True)
+            await producer.send(
+                topic, value, key=event.entity_id.encode(), headers=[("traceparent", parent)]
+            )
+            for event, value, parent in zip(events, values, parents, strict=True)
         ]
         await asyncio.gather(*sent)
     finally:

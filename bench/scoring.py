@@ -41,7 +41,10 @@ observer also counts data events that got champion predictions of two different 
 
 Memory and CPU as in ``bench.pipeline``: each service's resident-set high-water mark at the
 end, and the cores each process used while the scorer was counted and during each latency
-phase. ``--profile DIR`` runs py-spy on the scorer during its throughput phase.
+phase. ``--profile DIR`` runs py-spy on the scorer during its throughput phase. With
+``--service-env DRIFTLOOP_TRACE_SAMPLE_RATIO=r`` the pre-produced vectors' trace headers are
+sampled at that ratio too, as ingestion's decision would reach them (by default all are, as
+with the services' default ratio of 1).
 
     uv run python -m bench.scoring            # the full run (~3 minutes on 2 cores)
     uv run python -m bench.scoring --quick    # a short one, to try the script
@@ -53,6 +56,7 @@ import argparse
 import asyncio
 import math
 import os
+import random
 import secrets
 import statistics
 import sys
@@ -164,7 +168,8 @@ async def prepare(session: Session, sizes: Sizes) -> tuple[Scenario, dict[str, A
     say(f"features of {sizes.train_rows:,} training and {sizes.events:,} scored transactions")
     rows = vectors(spec, applied.spec_version, stream.take(sizes.train_rows), windows)
     scored = vectors(spec, applied.spec_version, stream.take(sizes.events), windows)
-    await produce(options, FEATURES_TOPIC, scored.events)
+    ratio = float(session.extra_env.get("DRIFTLOOP_TRACE_SAMPLE_RATIO", 1.0))
+    await produce(options, FEATURES_TOPIC, scored.events, traceparents(len(scored.events), ratio))
     envs = {name: service_env(session, name) for name in ("ingestion", "feature")}
     await skip_offline_backlog(options, envs["feature"]["DRIFTLOOP_CONSUMER_GROUP"], sizes.events)
     run = Scenario(session, sizes, stream, session.sampler())
@@ -190,6 +195,17 @@ async def prepare(session: Session, sizes: Sizes) -> tuple[Scenario, dict[str, A
         "fit_seconds": [round(f.fit_seconds, 2) for f in fits],
         "artifact_bytes": run.models[1].size,
     }
+
+
+def traceparents(count: int, ratio: float) -> list[bytes]:
+    """W3C trace headers as the feature service's vectors carry them when ingestion starts
+    each trace and samples ``ratio`` of them (the scorer's spans follow that decision)."""
+    rng = random.Random(5)
+    return [
+        f"00-{rng.getrandbits(128):032x}-{rng.getrandbits(64):016x}-"
+        f"{'01' if rng.random() < ratio else '00'}".encode()
+        for _ in range(count)
+    ]
 
 
 async def skip_offline_backlog(options: dict[str, Any], group: str, vectors: int) -> None:
