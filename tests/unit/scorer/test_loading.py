@@ -10,7 +10,7 @@ import pytest
 from river import linear_model
 from sklearn.linear_model import LinearRegression, LogisticRegression
 
-from driftloop_artifacts import InMemoryArtifactStore, encode_model
+from driftloop_artifacts import Artifact, InMemoryArtifactStore, encode_model
 from driftloop_contracts import SpecApplied, spec_digest
 from driftloop_runtime import ServedVersion, SpecCatalog
 from driftloop_scorer.loading import ModelLoader, ModelRefusedError
@@ -122,3 +122,26 @@ async def test_without_a_spec_a_version_is_refused() -> None:
     )
     with pytest.raises(ModelRefusedError, match="no spec"):
         await empty.load(await stored(store, fitted(1)))
+
+
+class CountingStore(InMemoryArtifactStore):
+    def __init__(self) -> None:
+        super().__init__()
+        self.downloads = 0
+
+    async def get(self, artifact_id: str) -> Artifact:
+        self.downloads += 1
+        return await super().get(artifact_id)
+
+
+async def test_a_version_verified_before_swaps_back_without_another_download() -> None:
+    store = CountingStore()
+    first, second = await stored(store, fitted(1), 1), await stored(store, fitted(2), 2)
+    models = loader(store)
+    for version in (first, second, first):  # promoted, then rolled back
+        await models.load(version)
+    assert store.downloads == 2
+    with pytest.raises(ModelRefusedError, match="digest mismatch"):
+        await models.load(
+            served_version(1, artifact_sha256="f" * 64, artifact_uri=first.artifact_uri)
+        )

@@ -7,11 +7,14 @@ in place while a new one loads.
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 import numpy as np
 from numpy.typing import NDArray
+from opentelemetry import trace
+from threadpoolctl import ThreadpoolController  # type: ignore[import-untyped]
 
 from driftloop_artifacts import (
     Artifact,
@@ -26,6 +29,11 @@ from driftloop_scorer.serving import ServedModel
 from driftloop_spec import DatasetSpec
 
 __all__ = ["ModelLoader", "ModelRefusedError", "warm_up"]
+
+tracer = trace.get_tracer("driftloop.scorer")
+
+MODELS_KEPT = 4
+"""Verified models kept by digest for swapping back (about two datasets' champion and shadow)."""
 
 Sample = Callable[[str, list[str]], NDArray[np.float64] | None]
 """Recent feature vectors of a dataset with the given columns, if the scorer has seen any."""
@@ -49,6 +57,7 @@ class ModelLoader:
         signing_key: bytes | None,
         warmup_rows: int,
         sample: Sample,
+        model_threads: int = 1,
         catch_up: CatchUp | None = None,
     ) -> None:
         self._store = store
@@ -56,6 +65,11 @@ class ModelLoader:
         self._specs = specs
         self._key = signing_key
         self._rows = warmup_rows
+        self._threads = model_threads
+        # Recently verified models by digest: a shadow promoted to champion, or a rollback to
+        # the version that served before, swaps without decoding again (skops rebuilds a
+        # 200-tree gradient boosting model in 0.15-0.6 s).
+        self._decoded: OrderedDict[str, object] = OrderedDict()
         self._sample = sample
 
     async def load(self, version: ServedVersion) -> ServedModel:
@@ -68,13 +82,17 @@ class ModelLoader:
         if held is None:
             raise ModelRefusedError(f"no spec of dataset {version.dataset!r} to check it against")
         spec_version, spec = held
-        artifact = await self._download(version)
         columns = list(spec.feature_columns())
         sample = self._sample(version.dataset, columns)
         if sample is None:
             sample = np.zeros((self._rows, len(columns)))
-        sample = sample[-self._rows :]
-        model = await asyncio.to_thread(self._verified, artifact, version, spec, sample)
+        model = self._decoded.get(version.artifact_sha256)
+        if model is None:
+            with tracer.start_as_current_span("download"):
+                artifact = await self._download(version)
+            model = await asyncio.to_thread(self._verified, artifact, version)
+        await asyncio.to_thread(self._warmed_up, model, spec, sample[-self._rows :])
+        self._remember(version.artifact_sha256, model)
         return ServedModel(
             version=version,
             model=model,
@@ -95,23 +113,32 @@ class ModelLoader:
         except ArtifactError as error:
             raise ModelRefusedError(f"download failed: {error}") from error
 
-    def _verified(
-        self,
-        artifact: Artifact,
-        version: ServedVersion,
-        spec: DatasetSpec,
-        sample: NDArray[np.float64],
-    ) -> object:
+    def _verified(self, artifact: Artifact, version: ServedVersion) -> object:
         try:
-            model = decode_model(
-                artifact, signing_key=self._key, expected_sha256=version.artifact_sha256
-            )
+            with tracer.start_as_current_span("verify"):
+                model = decode_model(
+                    artifact, signing_key=self._key, expected_sha256=version.artifact_sha256
+                )
         except ArtifactError as error:
             raise ModelRefusedError(f"verification failed: {error}") from error
         except Exception as error:  # a payload that passed the checks but does not load
             raise ModelRefusedError(f"loading failed: {error!r}") from error
-        warm_up(model, spec, sample)
         return model
+
+    def _warmed_up(self, model: object, spec: DatasetSpec, sample: NDArray[np.float64]) -> None:
+        # with the thread limit batches are scored with: the default (a thread per core)
+        # competes with the event loop, and warms up a pool that never serves
+        with (
+            tracer.start_as_current_span("warm_up"),
+            ThreadpoolController().limit(limits=self._threads),
+        ):
+            warm_up(model, spec, sample)
+
+    def _remember(self, sha256: str, model: object) -> None:
+        self._decoded[sha256] = model
+        self._decoded.move_to_end(sha256)
+        while len(self._decoded) > MODELS_KEPT:
+            self._decoded.popitem(last=False)
 
 
 def warm_up(model: object, spec: DatasetSpec, sample: NDArray[np.float64]) -> None:

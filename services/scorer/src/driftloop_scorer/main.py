@@ -54,6 +54,7 @@ def create_app(settings: ScorerSettings) -> FastAPI:
                 signing_key=signing_key,
                 warmup_rows=settings.warmup_rows,
                 sample=scorer.recent,
+                model_threads=settings.model_threads,
                 catch_up=lambda: catch_up_on_specs(settings, specs),
             )
             report = dead_letter_refusals(settings, parts.publisher, settings.consumer_group)
