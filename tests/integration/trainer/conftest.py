@@ -7,8 +7,8 @@ import json
 import os
 import signal
 import urllib.request
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -99,28 +99,28 @@ def trainer_service(
 ) -> Iterator[TrainerProcess]:
     """One trainer process on ``trainer_database`` for the tests of a module (each test works on
     datasets of its own)."""
-    home = tmp_path_factory.mktemp("trainer")
-    process = TrainerProcess(infra, home, trainer_database.name, "trainer-a")
+    with _trainer(infra, tmp_path_factory, trainer_database, "trainer-a") as process:
+        yield process
+
+
+@pytest.fixture(scope="module")
+def second_trainer(
+    infra: dict[str, str],
+    tmp_path_factory: pytest.TempPathFactory,
+    trainer_database: Database,
+    trainer_service: TrainerProcess,
+) -> Iterator[TrainerProcess]:
+    """Another replica beside ``trainer_service``, on the same database."""
+    with _trainer(infra, tmp_path_factory, trainer_database, "trainer-b") as process:
+        yield process
+
+
+@contextmanager
+def _trainer(
+    infra: dict[str, str], factory: pytest.TempPathFactory, database: Database, name: str
+) -> Iterator[TrainerProcess]:
+    process = TrainerProcess(infra, factory.mktemp(name), database.name, name)
     try:
         yield process
     finally:
-        stop(process.pid)
-
-
-@pytest.fixture
-def trainer_processes(
-    infra: dict[str, str], tmp_path: Path
-) -> Iterator[Callable[[Database, str], TrainerProcess]]:
-    """Starts more trainer processes, each on a database and under a name; stops them after
-    the test."""
-    started: list[TrainerProcess] = []
-
-    def start(database: Database, name: str) -> TrainerProcess:
-        started.append(TrainerProcess(infra, tmp_path, database.name, name))
-        return started[-1]
-
-    try:
-        yield start
-    finally:
-        for process in started:
-            stop(process.pid)
+        stop(process.pid)  # a test may have killed it already

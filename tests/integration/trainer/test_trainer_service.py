@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from itertools import pairwise
 from typing import Any
@@ -30,11 +30,9 @@ from tests.integration.ingestion.helpers import run_cli
 from tests.integration.kafka_helpers import produce, read_all, unique
 from tests.integration.trainer.conftest import Database, TrainerProcess
 from tests.integration.trainer.data import offline_rows, trainer_spec
-from tests.integration.trainer.harness import Trainer
 
 pytestmark = pytest.mark.integration
 
-StartTrainer = Callable[[Database, str], TrainerProcess]
 TRACE_ID, PARENT_SPAN = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
 
 
@@ -207,11 +205,10 @@ async def test_requests_that_come_together_are_served_by_one_training(
 async def test_two_replicas_never_train_one_dataset_at_once(
     infra: dict[str, str],
     trainer_service: TrainerProcess,
+    second_trainer: TrainerProcess,
     trainer_database: Database,
-    trainer_processes: StartTrainer,
 ) -> None:
     bootstrap = infra["DRIFTLOOP_KAFKA_BOOTSTRAP"]
-    replicas = [trainer_service, trainer_processes(trainer_database, "trainer-b")]
     dataset = await with_data(infra, trainer_database, model=boosted(300))
     await results_of(bootstrap, dataset, 1)
     for count in (2, 3):  # each request after the last run: a run each
@@ -223,31 +220,33 @@ async def test_two_replicas_never_train_one_dataset_at_once(
     assert [r["status"] for r in done] == ["succeeded"] * 3
     for earlier, later in pairwise(done):
         assert earlier["finished_at"] <= later["started_at"], (earlier, later)
+    replicas = (trainer_service, second_trainer)
     assert sum(r.stats().get("lease_busy", 0) for r in replicas) >= 1
 
 
-async def test_a_killed_trainers_lease_expires_and_another_trains_in_its_place(
-    infra: dict[str, str], trainer: Trainer, trainer_processes: StartTrainer
+# Last in the module: it kills one of the module's two trainers.
+async def test_a_killed_trainers_lease_expires_and_the_other_trains_in_its_place(
+    infra: dict[str, str],
+    trainer_service: TrainerProcess,
+    second_trainer: TrainerProcess,
+    trainer_database: Database,
 ) -> None:
-    first = trainer_processes(trainer.database, "trainer-a")
-    dataset = await with_data(infra, trainer.database, model=boosted(1500))
-    runs = trainer.database["trainer_runs"]
+    bootstrap = infra["DRIFTLOOP_KAFKA_BOOTSTRAP"]
+    dataset = await with_data(infra, trainer_database, model=boosted(1000))
+    runs = trainer_database["trainer_runs"]
+    running = None
     for _ in range(300):
-        if await runs.find_one({"dataset": dataset, "status": "running"}):
+        if running := await runs.find_one({"dataset": dataset, "status": "running"}):
             break
         await asyncio.sleep(0.1)
-    first.kill()  # in the middle of its training, holding the lease
+    assert running is not None
+    replicas = {p.env["DRIFTLOOP_WORKER_ID"]: p for p in (trainer_service, second_trainer)}
+    killed = replicas.pop(running["holder"])
+    killed.kill()  # in the middle of its training, holding the lease
+    [survivor] = replicas
 
-    trainer.specs.apply(trainer_spec(dataset, model=boosted(1500))[1])
-    replacement = trainer.worker("trainer-b", lease_s=2)
-    for _ in range(100):  # another replica, here in the test process, on the real clock
-        trainer.clock.now = datetime.now(UTC)
-        await replacement.tick()
-        if trainer.published.results:
-            break
-        await asyncio.sleep(0.2)
-    [result] = trainer.published.results
+    [result] = await results_of(bootstrap, dataset, 1)
     assert (result.status, result.causation_id) == ("succeeded", f"bootstrap:{dataset}:0")
     crashed, finished = await runs.find({"dataset": dataset}).sort("number").to_list()
-    assert (crashed["holder"], crashed["status"]) == ("trainer-a", "abandoned")
-    assert (finished["holder"], finished["_id"]) == ("trainer-b", result.run_id)
+    assert (crashed["_id"], crashed["status"]) == (running["_id"], "abandoned")
+    assert (finished["holder"], finished["_id"]) == (survivor, result.run_id)
