@@ -22,7 +22,16 @@ from bench.runtime_relay import Run, timed
 from driftloop_cli.local.infra import http_answers
 from driftloop_cli.local.processes import free_port, spawn, stop
 
-__all__ = ["PY_SPY", "Command", "CpuSampler", "Processes", "launch", "timed_process", "watch"]
+__all__ = [
+    "MACHINE",
+    "PY_SPY",
+    "Command",
+    "CpuSampler",
+    "Processes",
+    "launch",
+    "timed_process",
+    "watch",
+]
 
 READY_TIMEOUT_S = 60.0
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -100,11 +109,26 @@ def machine_cpu_seconds() -> float:
     return (user + nice + system + irq + softirq + steal) / CLOCK_TICKS
 
 
+def cpu_stall_seconds() -> float | None:
+    """How long, so far, some task on the machine waited for a core (the kernel's pressure
+    stall information, ``/proc/pressure/cpu``); ``None`` where the kernel has none."""
+    try:
+        some = Path("/proc/pressure/cpu").read_text().split("\n", 1)[0]
+    except OSError:
+        return None
+    return int(some.rsplit("total=", 1)[1]) / 1e6
+
+
+MACHINE = ("machine", "others", "cpu_pressure")
+"""Entries of ``CpuSampler.cores`` that are not processes of the run."""
+
+
 @dataclass
 class CpuSampler:
     """The CPU time of the broker, the store, this process (the observer) and the contenders,
     sampled every 0.2 s, to tell how many cores each used while a contender was counted; and
-    of the whole machine (``machine``: what runs besides tells how shared the cores were)."""
+    of the whole machine (``machine``; ``others``: every process not of this run), with
+    ``cpu_pressure``, the share of the time some task waited for a core: how shared they were."""
 
     fixed: dict[str, int]
     processes: Processes
@@ -115,7 +139,7 @@ class CpuSampler:
             running = self.processes.children.items()
             pids = {**self.fixed, **{n: c.pid for n, c in running if c.poll() is None}}
             cpu = {name: cpu_seconds(pid) for name, pid in pids.items()}
-            cpu["machine"] = machine_cpu_seconds()
+            cpu["machine"], cpu["cpu_pressure"] = machine_cpu_seconds(), cpu_stall_seconds()
             now = time.perf_counter()
             self.samples.append((now, {n: v for n, v in cpu.items() if v is not None}))
             await asyncio.sleep(0.2)
@@ -129,7 +153,7 @@ class CpuSampler:
             if len(seen) >= 2 and seen[-1][0] > seen[0][0]:
                 used[name] = round((seen[-1][1] - seen[0][1]) / (seen[-1][0] - seen[0][0]), 2)
         if "machine" in used:  # every other process on the machine: tests, other benchmarks
-            ours = sum(cores for name, cores in used.items() if name != "machine")
+            ours = sum(cores for name, cores in used.items() if name not in MACHINE)
             used["others"] = round(max(0.0, used["machine"] - ours), 2)
         return dict(sorted(used.items()))
 

@@ -77,7 +77,7 @@ from bench.latency import (
     paced_producer,
     percentiles,
 )
-from bench.processes import CpuSampler, timed_process
+from bench.processes import MACHINE, CpuSampler, timed_process
 from bench.runtime_relay import PARTITIONS, new_producer, produce, reader, unique, versions
 from bench.scoring_inputs import promotion, store_model, train, vectors
 from driftloop_artifacts import StoredArtifact
@@ -256,9 +256,9 @@ async def throughput(run: Scenario) -> dict[str, Any]:
 
 
 def cpu_per_event(cores: dict[str, float], per_s: float) -> dict[str, int]:
-    """Microseconds of CPU each process of the run spent per event (not ``machine``/``others``);
+    """Microseconds of CPU each process of the run spent per event;
     ``total``: all of them, what a dedicated machine would have to give per event."""
-    ours = {n: c for n, c in cores.items() if n not in ("machine", "others")}
+    ours = {n: c for n, c in cores.items() if n not in MACHINE}
     ours["total"] = sum(ours.values())
     return {n: round(c / per_s * 1e6) for n, c in ours.items()} if per_s > 0 else {}
 
@@ -437,11 +437,15 @@ def report(result: dict[str, Any]) -> str:
     """The throughput table, the latency of each phase and the swaps."""
     lines = harness.throughput_table(result, ("bare_loop", "scorer"))
     bare, scorer = result["bare_loop"], result["scorer"]
+    shared = [r["cpu_cores"] for r in (bare, scorer)]
     lines.append(
         f"CPU per event: bare loop {bare['cpu_us_per_event']} µs, scorer "
-        f"{scorer['cpu_us_per_event']} µs (ratio {scorer['cpu_ratio_to_bare_loop']}); other "
-        f"processes on the machine used {bare['cpu_cores'].get('others', 0):.2f} and "
-        f"{scorer['cpu_cores'].get('others', 0):.2f} cores meanwhile"
+        f"{scorer['cpu_us_per_event']} µs (ratio {scorer['cpu_ratio_to_bare_loop']}); meanwhile "
+        "other processes used "
+        + " and ".join(f"{c.get('others', 0):.2f}" for c in shared)
+        + " cores, some task waited for a core "
+        + " and ".join(f"{c.get('cpu_pressure', 0):.0%}" for c in shared)
+        + " of the time"
     )
     for name, phase in result["latency"].items():
         offered = phase["offered_per_s"]
