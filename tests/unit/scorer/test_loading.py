@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 import pytest
 from river import linear_model
 from sklearn.linear_model import LinearRegression, LogisticRegression
 
-from driftloop_artifacts import Artifact, InMemoryArtifactStore, encode_model
+from driftloop_artifacts import Artifact, InMemoryArtifactStore, decode_model, encode_model
 from driftloop_contracts import SpecApplied, spec_digest
 from driftloop_runtime import ServedVersion, SpecCatalog
 from driftloop_scorer.loading import ModelLoader, ModelRefusedError
@@ -124,24 +126,21 @@ async def test_without_a_spec_a_version_is_refused() -> None:
         await empty.load(await stored(store, fitted(1)))
 
 
-class CountingStore(InMemoryArtifactStore):
-    def __init__(self) -> None:
-        super().__init__()
-        self.downloads = 0
-
-    async def get(self, artifact_id: str) -> Artifact:
-        self.downloads += 1
-        return await super().get(artifact_id)
-
-
-async def test_a_version_verified_before_swaps_back_without_another_download() -> None:
-    store = CountingStore()
+async def test_a_version_verified_before_swaps_back_without_decoding_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    store = InMemoryArtifactStore()
     first, second = await stored(store, fitted(1), 1), await stored(store, fitted(2), 2)
+    decoded: list[str] = []
+
+    def decode(artifact: Artifact, **checks: Any) -> Any:
+        decoded.append(artifact.sha256)
+        return decode_model(artifact, **checks)
+
+    monkeypatch.setattr("driftloop_scorer.loading.decode_model", decode)
     models = loader(store)
     for version in (first, second, first):  # promoted, then rolled back
         await models.load(version)
-    assert store.downloads == 2
+    assert decoded == [first.artifact_sha256, second.artifact_sha256]
     with pytest.raises(ModelRefusedError, match="digest mismatch"):
-        await models.load(
-            served_version(1, artifact_sha256="f" * 64, artifact_uri=first.artifact_uri)
-        )
+        await models.load(replace(first, artifact_sha256="f" * 64))
