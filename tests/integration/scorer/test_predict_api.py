@@ -90,7 +90,8 @@ async def test_predict_refuses_with_a_status_and_every_reason(
     assert [a.status_code for a in answers] == [status for _, status in cases]
     assert answers[1].json()["detail"] == [
         "amount: -5.0 is below the minimum 0.0",
-        'merchant_category: "casino" is not an allowed value',
+        'merchant_category: "casino" is not one of ["grocery", "restaurant", "travel", '
+        '"electronics", "fuel", "online_retail", "entertainment", "health"]',
         "country: missing (required)",
         "card_country: missing (required)",
     ]

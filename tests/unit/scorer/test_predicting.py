@@ -13,7 +13,7 @@ from driftloop_modeling import feature_hashes
 from driftloop_scorer.online import RecentEvents
 from driftloop_scorer.predicting import PredictRefusedError, predict_event
 from driftloop_scorer.serving import ServingTable
-from driftloop_scorer.validation import field_problems
+from driftloop_spec.validation import validate_data_event
 
 from .helpers import COLUMNS, FRAUD, T0, fitted, served, validated
 from .test_loading import catalog
@@ -91,18 +91,22 @@ def test_windowed_features_before_the_history_is_read_are_refused() -> None:
     assert refused.value.status == 503
 
 
-def test_every_field_problem_is_named() -> None:
+def test_every_field_problem_is_named_as_ingestion_names_it() -> None:
     fields: dict[str, FieldValue] = {
         "amount": -3,
         "merchant_category": "casino",
         "card_country": 7,
         "channel": None,
     }
-    assert field_problems(FRAUD, fields) == [
-        "amount: -3 is below the minimum 0.0",
-        'merchant_category: "casino" is not an allowed value',
-        "country: missing (required)",
-        "card_country: 7 is not of type category",
-        "channel: null (not nullable)",
+    event = data_event().model_copy(update={"fields": fields})
+    with pytest.raises(PredictRefusedError) as refused:
+        answer(event, champion_table())
+    assert refused.value.status == 422
+    assert refused.value.reasons == [str(p) for p in validate_data_event(FRAUD, event).problems]
+    assert [reason.split(":")[0] for reason in refused.value.reasons] == [
+        "amount",
+        "merchant_category",
+        "country",
+        "card_country",
+        "channel",
     ]
-    assert field_problems(FRAUD, FIELDS) == []  # channel is optional

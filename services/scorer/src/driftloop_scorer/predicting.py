@@ -17,7 +17,7 @@ from driftloop_runtime import SpecCatalog
 from driftloop_scorer.online import RecentEvents
 from driftloop_scorer.scoring import PRODUCER, prediction_id
 from driftloop_scorer.serving import Serving
-from driftloop_scorer.validation import field_problems
+from driftloop_spec.validation import validate_data_event
 
 __all__ = ["PredictRefusedError", "predict_event"]
 
@@ -46,8 +46,8 @@ def predict_event(
     if held is None:
         raise PredictRefusedError(404, [f"no spec is applied for dataset {event.dataset!r}"])
     spec_version, spec = held
-    if problems := field_problems(spec, event.fields):
-        raise PredictRefusedError(422, problems)
+    if problems := validate_data_event(spec, event).problems:
+        raise PredictRefusedError(422, [str(problem) for problem in problems])
     champion = serving.get(event.dataset, Serving()).champion
     if champion is None:
         raise PredictRefusedError(409, [f"no champion serves dataset {event.dataset!r} yet"])
