@@ -5,11 +5,12 @@ The script starts the embedded broker and store itself (``LocalStack``, infra on
 temporary folder; stopped at the end by the process ids it recorded) and applies the fraud spec
 (``specs/fraud.yaml``, dataset ``fraud``) with a ``spec applied`` event. It draws card
 transactions from ``driftloop_cli.simulation.CardTransactions``, computes their features with
-``driftloop_features.compute_features`` and fits the spec's estimator (HistGradientBoosting, 200
-iterations) on the first ``--train-rows`` of them, in this process, on a numpy matrix as the
-trainer does; versions 1 to 4 are each fitted on their own 90% draw. Each is encoded (skops) and
-put into the store's GridFS (``driftloop_artifacts``), and version 1 is promoted to champion
-with a ``ModelPromoted`` event carrying its ``artifact_uri`` and ``artifact_sha256``.
+``driftloop_features.compute_features`` and fits the spec's estimator (HistGradientBoosting
+with the spec's parameters) on the first ``--train-rows`` of them, in this process, on a numpy
+matrix as the trainer does; versions 1 to 4 are each fitted on their own 90% draw. Each is
+encoded (skops) and put into the store's GridFS (``driftloop_artifacts``), and version 1 is
+promoted to champion with a ``ModelPromoted`` event carrying its ``artifact_uri`` and
+``artifact_sha256``.
 
 Throughput (the method of ``bench.runtime_relay`` and ``bench.pipeline``): the next N
 transactions' vectors are produced to ``driftloop.features.v1`` as ``FeaturesComputed`` events,
@@ -34,14 +35,18 @@ not keep up, a third phase offers ``--load`` (50%) of the lower of the two rates
 (paced events come in small batches, which cost more per event than a burst's full ones).
 Between phases the feature service's offline store is let catch up.
 
-Swap latency: with transactions flowing at ``--swap-rate`` (200/s), versions 2, 3 and 4 are
-put into the store and promoted one after another; each swap's latency is from the moment just
-before its ``ModelPromoted`` is sent to the observer's first prediction by that version. The
-observer also counts data events that got champion predictions of two different versions.
+Swap latency: with transactions flowing at ``--swap-rate`` (200/s), versions 2, 3 and 4 (in the
+store since the start) are promoted one after another, 3 s apart; each swap's latency is from
+the moment just before its ``ModelPromoted`` is sent to the observer's first prediction by that
+version. The observer also counts data events that got champion predictions of two different
+versions.
 
 Memory and CPU as in ``bench.pipeline``: each service's resident-set high-water mark at the
-end, and the cores each process used while the scorer was counted and during each latency
-phase. ``--profile DIR`` runs py-spy on the scorer during its throughput phase. With
+end, and the cores each process used while the scorer was counted, during each latency phase
+and, idle, for 5 s before the first phase and after the last; with CPU per event, the whole
+machine's CPU and its CPU pressure, to tell how much other work shared the cores.
+
+``--profile DIR`` runs py-spy on the scorer during its throughput phase. With
 ``--service-env DRIFTLOOP_TRACE_SAMPLE_RATIO=r`` the pre-produced vectors' trace headers are
 sampled at that ratio too, as ingestion's decision would reach them (by default all are, as
 with the services' default ratio of 1).
@@ -102,6 +107,7 @@ START = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
 SWAP_VERSIONS = (2, 3, 4)
 SWAP_GAP_S = 3.0  # flow before the first swap and after each one
 SWAP_TIMEOUT_S = 30.0
+IDLE_S = 5.0  # idle CPU measured before the first phase and after the last
 RESULTS = Path(__file__).parent / "results" / "scoring.json"
 PATH = {
     "validated": DATA_VALIDATED_TOPIC,
@@ -391,12 +397,21 @@ async def swaps(run: Scenario) -> dict[str, Any]:
     }
 
 
+async def idle_cores(cpu: CpuSampler, seconds: float = IDLE_S) -> dict[str, float]:
+    """Cores each process uses while no event flows (polling, timers, span export)."""
+    began = time.perf_counter()
+    await asyncio.sleep(seconds)
+    return cpu.cores(began, time.perf_counter())
+
+
 async def bench(session: Session, sizes: Sizes) -> dict[str, Any]:
     run, model = await prepare(session, sizes)
     sampling = asyncio.create_task(run.cpu.run())
+    idle = {"start": await idle_cores(run.cpu)}
     measured = await throughput(run)
     phases = await latencies(run)
     swapping = await swaps(run)
+    idle["end"] = await idle_cores(run.cpu)
     sampling.cancel()
     options, ports = session.options, session.processes.ports
     scorer = measured["scorer"]
@@ -417,6 +432,7 @@ async def bench(session: Session, sizes: Sizes) -> dict[str, Any]:
         **measured,
         "latency": phases,
         "swaps": swapping,
+        "idle_cpu_cores": idle,
         "targets": {
             "scorer_ratio_at_least_0.5": scorer["ratio_to_bare_loop"] >= 0.5,
             "p99_at_fixed_rate_under_25_ms": fixed["p99_ms"] is not None
@@ -469,6 +485,9 @@ def report(result: dict[str, Any]) -> str:
         f"swaps at {swap['offered_per_s']:,} events/s: {by_version} (median {swap['median_s']} s); "
         f"events with two champion versions: {swap['events_with_two_champion_versions']}"
     )
+    start, end = (result["idle_cpu_cores"][k] for k in ("start", "end"))
+    idle = ", ".join(f"{n} {start.get(n, '-')} → {end[n]}" for n in end if n not in MACHINE)
+    lines.append(f"idle cores, first phase → after the last: {idle}")
     lines.append(f"targets: {result['targets']}")
     return "\n".join(lines)
 
