@@ -30,6 +30,8 @@ SERVICE_ENTRY_POINTS = "driftloop.services"
 it ``DRIFTLOOP_HTTP_PORT`` and waits until its ``GET /healthz`` answers."""
 
 READY_TIMEOUT_S = 60.0
+PORT_ATTEMPTS = 3
+"""How many ports the broker or the store is tried on before ``up`` gives up."""
 
 
 class StackError(RuntimeError):
@@ -108,18 +110,41 @@ class LocalStack:
         return [(p, is_alive(p.pid)) for p in self.processes()]
 
     def _start_infra(self, started: list[ProcessInfo]) -> dict[str, str]:
-        kafka_port, mongo_port = free_port(), free_port()
-        started.append(self._spawn("broker", broker_command(kafka_port), kafka_port))
-        started.append(
-            self._spawn("store", store_command(mongo_port, self.home / "mongo"), mongo_port)
+        kafka_port = self._start_listening(
+            "broker", broker_command, lambda port: kafka_answers(f"127.0.0.1:{port}"), started
+        )
+        mongo_port = self._start_listening(
+            "store",
+            lambda port: store_command(port, self.home / "mongo"),
+            lambda port: mongo_answers(f"mongodb://127.0.0.1:{port}"),
+            started,
         )
         bootstrap, uri = f"127.0.0.1:{kafka_port}", f"mongodb://127.0.0.1:{mongo_port}"
-        self._await_ready("broker", started, lambda: kafka_answers(bootstrap))
-        self._await_ready("store", started, lambda: mongo_answers(uri))
         asyncio.run(create_topics(RuntimeSettings(kafka_bootstrap=bootstrap)))
         env = {"DRIFTLOOP_KAFKA_BOOTSTRAP": bootstrap, "DRIFTLOOP_MONGO_URI": uri}
         self._write_env(env)
         return env
+
+    def _start_listening(
+        self,
+        name: str,
+        command: Callable[[int], list[str]],
+        answers: Callable[[int], bool],
+        started: list[ProcessInfo],
+    ) -> int:
+        """Start ``name`` on a free port and wait until it answers; return the port. A free
+        port can be taken by another process before ``name`` binds it (the process then exits),
+        so a process that dies is started again on another port, ``PORT_ATTEMPTS`` times."""
+        for _ in range(PORT_ATTEMPTS):
+            port = free_port()
+            info = self._spawn(name, command(port), port)
+            settled = functools.partial(_answers_or_exited, answers, port, info.pid)
+            ready = wait_until(settled, timeout_s=READY_TIMEOUT_S)
+            if ready and is_alive(info.pid):
+                started.append(info)
+                return port
+            stop(info.pid)
+        raise StackError(f"{name} did not come up; see {info.log}")
 
     def _write_env(self, env: dict[str, str]) -> None:
         self.env_file.write_text("".join(f"{k}={v}\n" for k, v in env.items()))
@@ -177,3 +202,7 @@ def services() -> list[tuple[str, str]]:
     """The installed services, as (name, module to run), in name order."""
     found = entry_points(group=SERVICE_ENTRY_POINTS)
     return sorted((ep.name, ep.value) for ep in found)
+
+
+def _answers_or_exited(answers: Callable[[int], bool], port: int, pid: int) -> bool:
+    return answers(port) or not is_alive(pid)
