@@ -24,6 +24,7 @@ from driftloop_runtime.delivery import (
     one_by_one,
     subscribe_batches,
 )
+from driftloop_runtime.http import HttpServiceSettings, serve_http
 from driftloop_runtime.kafka import (
     AiokafkaExtensionMissingError,
     create_broker,
@@ -59,6 +60,7 @@ __all__ = [
     "BrokerEventPublisher",
     "Deduplicator",
     "EventPublisher",
+    "HttpServiceSettings",
     "Incoming",
     "JsonLinesSpanExporter",
     "KafkaEventPublisher",
@@ -90,6 +92,7 @@ __all__ = [
     "require_aiokafka_extension",
     "run_service",
     "scan_topic",
+    "serve_http",
     "setup_telemetry",
     "subscribe_batches",
     "subscribe_broadcast",

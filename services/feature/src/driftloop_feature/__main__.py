@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import uvicorn
-
 from driftloop_feature.config import FeatureSettings
 from driftloop_feature.main import create_app
+from driftloop_runtime import serve_http
 
 
 def main() -> None:
     """Serve health and stats; the consumers stop after the batch in hand on SIGTERM."""
-    settings = FeatureSettings()
-    uvicorn.run(
-        create_app(settings), host=settings.http_host, port=settings.http_port, log_level="info"
-    )
+    serve_http(create_app, FeatureSettings())
 
 
 if __name__ == "__main__":

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from driftloop_runtime import RuntimeSettings
+from driftloop_runtime import HttpServiceSettings
 
 __all__ = ["FeatureSettings"]
 
 
-class FeatureSettings(RuntimeSettings):
+class FeatureSettings(HttpServiceSettings):
     """Settings of the feature service."""
 
-    http_host: str = Field("127.0.0.1", description="Address of the health and stats API.")
     http_port: int = Field(8430, ge=1, le=65535, description="Port of the health and stats API.")
     consumer_group: str = Field(
         "feature",

@@ -6,15 +6,14 @@ from typing import Any
 
 from pydantic import Field, SecretStr, field_validator
 
-from driftloop_runtime import RuntimeSettings
+from driftloop_runtime import HttpServiceSettings
 
 __all__ = ["IngestionSettings"]
 
 
-class IngestionSettings(RuntimeSettings):
+class IngestionSettings(HttpServiceSettings):
     """Settings of the ingestion service."""
 
-    http_host: str = Field("127.0.0.1", description="Address the HTTP API listens on.")
     http_port: int = Field(8420, ge=1, le=65535, description="Port of the HTTP API.")
     ingestion_max_event_bytes: int = Field(
         256 * 1024,

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from driftloop_runtime import RuntimeSettings
+from driftloop_runtime import HttpServiceSettings
 
 __all__ = ["RegistrySettings", "TokenGrant"]
 
@@ -20,10 +20,9 @@ class TokenGrant(BaseModel):
     role: Literal["viewer", "approver"]
 
 
-class RegistrySettings(RuntimeSettings):
+class RegistrySettings(HttpServiceSettings):
     """Settings of the registry service."""
 
-    http_host: str = Field("127.0.0.1", description="Address the REST API listens on.")
     http_port: int = Field(8410, ge=1, le=65535, description="Port of the REST API.")
     registry_tokens: dict[str, TokenGrant] = Field(
         default_factory=dict,

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import uvicorn
-
+from driftloop_runtime import serve_http
 from driftloop_scorer.config import ScorerSettings
 from driftloop_scorer.main import create_app
 
 
 def main() -> None:
     """Serve predict, models and stats; the consumers stop after the batch in hand on SIGTERM."""
-    settings = ScorerSettings()
-    uvicorn.run(
-        create_app(settings), host=settings.http_host, port=settings.http_port, log_level="info"
-    )
+    serve_http(create_app, ScorerSettings())
 
 
 if __name__ == "__main__":

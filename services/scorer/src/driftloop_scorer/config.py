@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from pydantic import Field, SecretStr
 
-from driftloop_runtime import RuntimeSettings
+from driftloop_runtime import HttpServiceSettings
 
 __all__ = ["ScorerSettings"]
 
 
-class ScorerSettings(RuntimeSettings):
+class ScorerSettings(HttpServiceSettings):
     """Settings of the scorer."""
 
-    http_host: str = Field("127.0.0.1", description="Address of the predict and stats API.")
     http_port: int = Field(8440, ge=1, le=65535, description="Port of the predict and stats API.")
     consumer_group: str = Field(
         "scorer",

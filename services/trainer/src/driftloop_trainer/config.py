@@ -8,7 +8,7 @@ import socket
 from pydantic import Field, SecretStr
 
 from driftloop_contracts.reference import MAX_BINS
-from driftloop_runtime import RuntimeSettings
+from driftloop_runtime import HttpServiceSettings
 
 __all__ = ["TrainerSettings"]
 
@@ -17,10 +17,9 @@ def _worker_id() -> str:
     return f"{socket.gethostname()}-{os.getpid()}"[:100]
 
 
-class TrainerSettings(RuntimeSettings):
+class TrainerSettings(HttpServiceSettings):
     """Settings of the trainer service."""
 
-    http_host: str = Field("127.0.0.1", description="Address of the health and runs API.")
     http_port: int = Field(8450, ge=1, le=65535, description="Port of the health and runs API.")
     consumer_group: str = Field(
         "trainer",
