@@ -141,7 +141,8 @@ class Scorer:
             return BatchResult()
         matrix = np.array([item.event.values for item in matching], dtype=np.float64)
         self._recent[dataset] = (names, matrix[-self._warmup_rows :])
-        group = _Group(names, matching, matrix, feature_hashes(names, matrix), produced_at)
+        traces = [trace_id_of(item.source) for item in matching]
+        group = _Group(names, matching, matrix, feature_hashes(names, matrix), traces, produced_at)
         result = self._champion(champion, group)
         if serving is not None and serving.shadow is not None:
             result += self._shadow(serving.shadow, group)
@@ -181,12 +182,14 @@ class Scorer:
 
 @dataclass(frozen=True, slots=True)
 class _Group:
-    """A dataset's vectors of one batch, as a matrix, with their hashes."""
+    """A dataset's vectors of one batch, as a matrix, with their hashes and trace ids (read
+    once, for the champion's predictions and the shadow's)."""
 
     names: list[str]
     items: Vectors
     matrix: NDArray[np.float64]
     hashes: list[str]
+    trace_ids: list[str | None]
     produced_at: datetime
 
     def predictions(
@@ -197,14 +200,18 @@ class _Group:
             raise ValueError(f"version {served.version.version} takes other feature columns")
         result = predict(served.model, self.matrix, served.feature_names, classes=served.classes)
         scores, finite = result.score_maps(), _finite(result)
-        rows = zip(self.items, result.predicted, scores, self.hashes, finite, strict=True)
+        rows = zip(
+            self.items, result.predicted, scores, self.hashes, self.trace_ids, finite, strict=True
+        )
         outputs: list[Outgoing] = []
         failed: list[Incoming[FeaturesComputed]] = []
-        for item, predicted, score, digest, ok in rows:
+        for item, predicted, score, digest, trace_id, ok in rows:
             if not ok:
                 failed.append(item)
                 continue
-            event = _prediction(served, item, predicted, score, digest, self.produced_at, shadow)
+            event = _prediction(
+                served, item, predicted, score, digest, trace_id, self.produced_at, shadow
+            )
             outputs.append(Outgoing(PREDICTIONS_TOPIC, item.event.entity_id, event, item.source))
         return outputs, failed
 
@@ -224,6 +231,7 @@ def _prediction(
     predicted: ClassLabel | float,
     scores: dict[str, float] | None,
     features_hash: str,
+    trace_id: str | None,
     produced_at: datetime,
     shadow: bool,
 ) -> PredictionMade:
@@ -247,7 +255,7 @@ def _prediction(
         shadow=shadow,
         features_hash=features_hash,
         spec_version=vector.spec_version,
-        trace_id=trace_id_of(source),
+        trace_id=trace_id,
         source_topic=source.topic,
         source_partition=source.partition,
         source_offset=source.offset,
