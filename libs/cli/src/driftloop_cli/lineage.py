@@ -122,12 +122,11 @@ async def feature_vector(
     settings: RuntimeSettings, prediction: PredictionMade
 ) -> Incoming[FeaturesComputed] | None:
     """The feature vector a prediction was computed from, read where the prediction says."""
-    if prediction.source_topic is None or prediction.source_partition is None:
+    where = _vector_position(prediction)
+    if where is None:
         return None
-    if prediction.source_offset is None:
-        return None
-    where = TopicPartition(prediction.source_topic, prediction.source_partition)
-    found = await read_at(settings, FeaturesComputed, where, prediction.source_offset)
+    topic, partition, offset = where
+    found = await read_at(settings, FeaturesComputed, TopicPartition(topic, partition), offset)
     return found if found and found.event.subject_event_id == prediction.subject_event_id else None
 
 
@@ -154,15 +153,24 @@ def _position(topic: str, partition: int, offset: int) -> JsonObject:
     return {"topic": topic, "partition": partition, "offset": offset}
 
 
+def _vector_position(prediction: PredictionMade) -> tuple[str, int, int] | None:
+    """Where the prediction's feature vector was read; ``None`` when it does not say (the
+    synchronous predict's answers, which are not published)."""
+    topic, partition = prediction.source_topic, prediction.source_partition
+    offset = prediction.source_offset
+    if topic is None or partition is None or offset is None:
+        return None
+    return topic, partition, offset
+
+
 def _vector_json(
     prediction: PredictionMade, vector: Incoming[FeaturesComputed] | None
 ) -> JsonObject | None:
-    if prediction.source_topic is None:
+    where = _vector_position(prediction)
+    if where is None:
         return None
     found: JsonObject = {
-        "at": _position(
-            prediction.source_topic, prediction.source_partition or 0, prediction.source_offset or 0
-        ),
+        "at": _position(*where),
         "features_hash": prediction.features_hash,
         "spec_version": prediction.spec_version,
     }
