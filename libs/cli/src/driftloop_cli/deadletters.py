@@ -13,11 +13,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from pydantic import ValidationError
+from aiokafka import AIOKafkaProducer
 
 from driftloop_contracts import DEAD_LETTER_TOPIC, DeadLettered
-from driftloop_runtime import RuntimeSettings
+from driftloop_runtime import RuntimeSettings, read_topic
 from driftloop_runtime.kafka import client_options
 from driftloop_spec import parse_duration
 
@@ -210,44 +209,8 @@ def parse_since(text: str, now: datetime) -> datetime:
 
 
 async def read_dead_letters(settings: RuntimeSettings) -> list[DeadLettered]:
-    """Every dead letter on the dead-letter topic now, oldest first per partition.
-
-    Not the runtime's ``read_topic``: that keeps only records below the end offsets the broker
-    reports, and the embedded broker (Tansu 0.6) reports the first offset of a partition's last
-    record batch plus one, so the rest of that batch would be missed, and dead letters are
-    published in batches. This reads whole batches until every partition has reached its
-    reported end, and keeps what they hold (a record newer than the start does no harm here).
-    """
-    consumer = AIOKafkaConsumer(**client_options(settings), enable_auto_commit=False)
-    await consumer.start()
-    try:
-        await consumer.topics()  # loads the metadata partitions_for_topic reads
-        found = consumer.partitions_for_topic(DEAD_LETTER_TOPIC) or set()
-        partitions = [TopicPartition(DEAD_LETTER_TOPIC, p) for p in sorted(found)]
-        if not partitions:
-            return []
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        end = await consumer.end_offsets(partitions)
-        letters: list[DeadLettered] = []
-        while any([await consumer.position(tp) < end[tp] for tp in partitions]):
-            fetched = await consumer.getmany(*partitions, timeout_ms=500)
-            letters += [
-                letter
-                for records in fetched.values()
-                for record in records
-                if (letter := _letter(record.value)) is not None
-            ]
-        return letters
-    finally:
-        await consumer.stop()
-
-
-def _letter(value: bytes | None) -> DeadLettered | None:
-    try:
-        return DeadLettered.model_validate_json(value or b"")
-    except ValidationError:
-        return None  # not a dead letter: nothing to list or replay
+    """Every dead letter on the dead-letter topic now, oldest first per partition."""
+    return await read_topic(settings, DEAD_LETTER_TOPIC, DeadLettered)
 
 
 async def replay(settings: RuntimeSettings, letters: Sequence[DeadLettered]) -> int:
