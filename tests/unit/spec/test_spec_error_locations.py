@@ -223,7 +223,7 @@ CASES = [
     ),
     (
         "detector on an unknown feature",
-        "features: all",
+        "features: [log_amount, merchant, foreign_card]",
         "features: [log_amount, merchnt]",
         "drift.detectors[0].features[1]",
         "features: [log_amount",

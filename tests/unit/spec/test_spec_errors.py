@@ -115,9 +115,11 @@ def test_plain_words_for_shapes_and_names() -> None:
     issue = only_issue(text)
     assert (issue.path, issue.value) == ("fields['card country']", '"card country"')
     assert issue.message.startswith("not a valid name: a letter or '_'")
-    issue = only_issue(replace_once(FRAUD, "features: all", "features: [[a]]"))
+    issue = only_issue(
+        replace_once(FRAUD, "features: [log_amount, merchant, foreign_card]", "features: [[a]]")
+    )
     assert issue.path == "drift.detectors[0].features[0]"
-    block = "training:\n  window: 7d\n  holdout: 0.2\n  min_labelled_rows: 500\n  cooldown: 15m\n"
+    block = "training:\n  window: 7d\n  holdout: 0.2\n  min_labelled_rows: 500\n  cooldown: 30s\n"
     issue = only_issue(replace_once(FRAUD, block, "training: [7d]\n"))
     assert (issue.path, issue.message) == ("training", "expected a mapping (key: value lines)")
 
@@ -132,7 +134,7 @@ def test_durations_must_be_strings() -> None:
     ("old", "new", "path", "message"),
     [
         (
-            "features: all",
+            "features: [log_amount, merchant, foreign_card]",
             "features: []",
             "drift.detectors[0].features",
             "expected at least 1 item",

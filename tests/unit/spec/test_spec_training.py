@@ -10,8 +10,8 @@ from tests.unit.spec.helpers import FRAUD, SENSORS, only_issue, replace_once
 pytestmark = pytest.mark.unit
 
 
-def test_the_fraud_spec_cools_down_for_a_quarter_of_an_hour() -> None:
-    assert parse_spec(FRAUD).training.cooldown == 15 * 60
+def test_the_fraud_spec_cools_down_for_half_a_minute() -> None:
+    assert parse_spec(FRAUD).training.cooldown == 30
 
 
 def test_cooldown_is_optional_and_left_out_of_the_document_when_unset() -> None:
@@ -21,13 +21,13 @@ def test_cooldown_is_optional_and_left_out_of_the_document_when_unset() -> None:
 
 
 def test_cooldown_is_written_in_its_canonical_unit() -> None:
-    spec = parse_spec(replace_once(FRAUD, "cooldown: 15m", "cooldown: 3600s"))
+    spec = parse_spec(replace_once(FRAUD, "cooldown: 30s", "cooldown: 3600s"))
     assert spec.training.cooldown == 3600
     assert spec.to_document()["training"]["cooldown"] == "1h"
 
 
 def test_a_changed_cooldown_changes_the_digest() -> None:
-    changed = parse_spec(replace_once(FRAUD, "cooldown: 15m", "cooldown: 30m"))
+    changed = parse_spec(replace_once(FRAUD, "cooldown: 30s", "cooldown: 30m"))
     assert changed.digest() != parse_spec(FRAUD).digest()
 
 
@@ -40,6 +40,6 @@ def test_a_changed_cooldown_changes_the_digest() -> None:
     ],
 )
 def test_a_bad_cooldown_is_named(value: str, message: str) -> None:
-    issue = only_issue(replace_once(FRAUD, "cooldown: 15m", f"cooldown: {value}"))
+    issue = only_issue(replace_once(FRAUD, "cooldown: 30s", f"cooldown: {value}"))
     assert issue.path == "training.cooldown"
     assert issue.message.startswith(message)
