@@ -20,13 +20,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any, Generic, Protocol, TypeVar
 
 from aiokafka import ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 from faststream import AckPolicy
 from faststream.kafka import KafkaMessage
+from opentelemetry import context as otel_context
+from opentelemetry import trace
 from pydantic import ValidationError
 from pymongo.errors import ConnectionFailure
 
@@ -124,16 +127,33 @@ class BatchPipeline(Generic[E]):
 
 def one_by_one(step: Callable[[E], Awaitable[Sequence[Outgoing]]]) -> BatchHandler[E]:
     """A batch handler that runs ``step`` on each event in order, for low-volume control
-    topics where each event is its own unit of work; each output continues its event's trace."""
+    topics where each event is its own unit of work. The step runs in its event's trace (the
+    spans it opens are children of the event's producer span, not of the batch's), and each
+    output continues that trace."""
 
     async def handle(batch: Sequence[Incoming[E]]) -> BatchResult:
         outputs: list[Outgoing] = []
         for item in batch:
-            produced = await step(item.event)
+            with _in_trace_of(item.source):
+                produced = await step(item.event)
             outputs += [Outgoing(o.topic, o.key, o.event, item.source) for o in produced]
         return BatchResult(outputs=outputs)
 
     return handle
+
+
+@contextmanager
+def _in_trace_of(source: SourceRecord) -> Iterator[None]:
+    # A record without trace headers leaves the batch's span current rather than none.
+    context = source.trace_context()
+    if not trace.get_current_span(context).get_span_context().is_valid:
+        yield
+        return
+    token = otel_context.attach(context)
+    try:
+        yield
+    finally:
+        otel_context.detach(token)
 
 
 def _handler_rejection(item: Incoming[Any], error: Exception) -> Rejection:

@@ -104,11 +104,7 @@ class KafkaEventPublisher:
             f"{item.topic} publish",
             context=parent,
             kind=SpanKind.PRODUCER,
-            attributes={
-                "messaging.system": "kafka",
-                "messaging.destination.name": item.topic,
-                "messaging.kafka.message.key": item.key,
-            },
+            attributes=_event_attributes(item),
         )
         try:
             carrier: dict[str, str] = {}
@@ -123,6 +119,21 @@ class KafkaEventPublisher:
             return future
         finally:
             span.end()
+
+
+def _event_attributes(item: Outgoing) -> dict[str, str]:
+    # The event's ids on its producer span are how `driftloop trace EVENT_ID` finds its trace.
+    event = item.event
+    attributes = {
+        "messaging.system": "kafka",
+        "messaging.destination.name": item.topic,
+        "messaging.kafka.message.key": item.key,
+        "driftloop.event_id": event.event_id,
+        "driftloop.event_type": event.event_type,
+    }
+    if event.causation_id is not None:
+        attributes["driftloop.causation_id"] = event.causation_id
+    return attributes
 
 
 class BrokerEventPublisher:
