@@ -14,6 +14,7 @@ from driftloop_cli.commands import (
     models_app,
     runs_app,
     spec_app,
+    trace,
     train,
 )
 from driftloop_cli.local import LocalStack
@@ -35,6 +36,7 @@ app.add_typer(runs_app, name="runs")
 app.add_typer(deadletters_app, name="deadletters")
 app.command("lineage")(lineage)
 app.command("train")(train)
+app.command("trace")(trace)
 
 HomeOption = Annotated[
     Path, typer.Option("--home", help="Where the local stack keeps its state, data and logs.")

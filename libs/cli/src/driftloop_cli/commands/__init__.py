@@ -8,6 +8,7 @@ from driftloop_cli.commands.lineage import lineage
 from driftloop_cli.commands.models import models_app
 from driftloop_cli.commands.runs import runs_app
 from driftloop_cli.commands.spec import spec_app
+from driftloop_cli.commands.trace import trace
 from driftloop_cli.commands.training import train
 
-__all__ = ["deadletters_app", "lineage", "models_app", "runs_app", "spec_app", "train"]
+__all__ = ["deadletters_app", "lineage", "models_app", "runs_app", "spec_app", "trace", "train"]
