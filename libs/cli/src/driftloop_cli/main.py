@@ -10,6 +10,7 @@ import typer
 
 from driftloop_cli.commands import (
     deadletters_app,
+    demo,
     lineage,
     models_app,
     runs_app,
@@ -37,6 +38,7 @@ app.add_typer(deadletters_app, name="deadletters")
 app.command("lineage")(lineage)
 app.command("train")(train)
 app.command("trace")(trace)
+app.command("demo")(demo)
 
 HomeOption = Annotated[
     Path, typer.Option("--home", help="Where the local stack keeps its state, data and logs.")
