@@ -364,3 +364,14 @@ def test_the_registry_needs_its_tokens_and_signing_key_from_the_secret() -> None
         assert key in secret["stringData"]
     placeholder = json.loads(secret["stringData"]["DRIFTLOOP_REGISTRY_TOKENS"])
     RegistrySettings(registry_tokens=placeholder)  # the template's shape is the real one
+
+
+def test_the_monitor_runs_as_one_replica_that_stops_before_the_next_starts(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    # One consumer must see every partition (its statistics merge across them), and the old
+    # pod's last checkpoint must be written before the new pod reads it.
+    spec = _deployment("monitor")["spec"]
+    assert spec["replicas"] == 1
+    assert spec["strategy"] == {"type": "Recreate"}
+    assert "deploy" not in _compose_service(services, DOCKERFILES["monitor"])
