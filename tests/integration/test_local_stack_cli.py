@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from driftloop_cli.local import LocalStack
+from driftloop_cli.local.infra import http_answers
 from driftloop_cli.local.processes import is_alive
 from driftloop_contracts import TOPICS
 from tests.integration.kafka_helpers import list_topics
@@ -59,3 +60,30 @@ async def test_up_status_down_runs_and_stops_the_embedded_stack(tmp_path: Path) 
     assert down.stdout.count("stopped") == 2
     assert not any(is_alive(pid) for pid in pids)
     assert driftloop("local", "status", "--home", home).returncode == 1
+
+
+async def test_up_starts_the_six_services_with_the_monitor_answering(tmp_path: Path) -> None:
+    home = str(tmp_path / "home")
+    up = driftloop("local", "up", "--home", home)
+    try:
+        assert up.returncode == 0, up.stderr
+        status = driftloop("local", "status", "--home", home)
+        names = [line.split()[0] for line in status.stdout.splitlines()]
+        assert names == [
+            "broker",
+            "store",
+            "feature",
+            "ingestion",
+            "monitor",
+            "registry",
+            "scorer",
+            "trainer",
+        ]
+        assert status.stdout.count("alive") == len(names)
+        monitor = LocalStack(Path(home)).env()["DRIFTLOOP_MONITOR_URL"]
+        assert http_answers(f"{monitor}/v1/stats")
+    finally:
+        pids = [p.pid for p in LocalStack(Path(home)).processes()]
+        down = driftloop("local", "down", "--home", home)
+    assert down.returncode == 0
+    assert not any(is_alive(pid) for pid in pids)
