@@ -71,7 +71,7 @@ class Downstream:
                 now = time.time()
                 for records in fetched.values():
                     for record in records:
-                        self._take(record, now)
+                        self.take(record, now)
         finally:
             await consumer.stop()
 
@@ -85,7 +85,9 @@ class Downstream:
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
 
-    def _take(self, record: ConsumerRecord[Any, Any], now: float) -> None:
+    def take(self, record: ConsumerRecord[Any, Any], now: float) -> None:
+        """Keep what ``record`` (read at ``now``) tells: a champion prediction of a live
+        transaction, or a loop event of the dataset."""
         try:
             if record.topic == PREDICTIONS_TOPIC:
                 self._prediction(PredictionMade.model_validate_json(record.value), now)

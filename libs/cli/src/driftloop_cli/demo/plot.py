@@ -19,7 +19,7 @@ __all__ = ["write_plot"]
 
 def write_plot(curve: Sequence[RollingPoint], summary: DemoSummary, path: Path) -> None:
     """Draw ``curve`` with the summary's marks into a PNG at ``path``."""
-    figure = Figure(figsize=(11, 5), dpi=110)
+    figure = Figure(figsize=(12, 5), dpi=110)
     axes = figure.subplots()
     _curves(axes, curve, summary)
     _marks(axes, summary)
@@ -28,7 +28,7 @@ def write_plot(curve: Sequence[RollingPoint], summary: DemoSummary, path: Path) 
     axes.set_ylim(0, 1.02)
     axes.set_title("driftloop demo: quality of the served predictions")
     axes.grid(alpha=0.3)
-    axes.legend(loc="lower left", fontsize="small")
+    axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small")
     figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, format="png")

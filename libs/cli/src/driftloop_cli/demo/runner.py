@@ -23,7 +23,7 @@ from driftloop_cli.demo.model import (
 from driftloop_cli.demo.progress import Progress, Snapshot, choose_progress
 from driftloop_cli.demo.quality import last_window, recall_at_fpr, roc_auc
 from driftloop_cli.demo.stack import DemoStack
-from driftloop_cli.demo.stream import Upstream, pace
+from driftloop_cli.demo.stream import Upstream, create_producer, pace
 from driftloop_cli.registry_client import RegistryClient, RegistryClientError
 from driftloop_cli.simulation import CardTransactions
 from driftloop_runtime import RuntimeSettings
@@ -73,7 +73,7 @@ class _Play:
         transactions = CardTransactions(
             dataset=dataset, change_at=self._simulator_change_at(), seed=self.options.seed
         )
-        self.upstream = Upstream(runtime, transactions, self.options.label_delay)
+        self.upstream = Upstream(transactions, self.options.label_delay, create_producer(runtime))
         self.downstream = Downstream(
             runtime, dataset, self.upstream.positions, lambda: self.upstream.published
         )

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
+from collections.abc import Awaitable
+from typing import Any, Protocol
 
 from aiokafka import AIOKafkaProducer
 
@@ -15,22 +17,43 @@ from driftloop_contracts import DATA_TOPIC, OUTCOMES_TOPIC, Event
 from driftloop_runtime import RuntimeSettings
 from driftloop_runtime.kafka import client_options
 
-__all__ = ["Upstream", "pace"]
+__all__ = ["Producer", "Upstream", "create_producer", "pace"]
+
+
+class Producer(Protocol):
+    """The part of aiokafka's producer the upstream uses."""
+
+    async def start(self) -> None:
+        """Connect."""
+
+    async def stop(self) -> None:
+        """Flush and disconnect."""
+
+    async def send(self, topic: str, value: bytes, key: bytes) -> Awaitable[Any]:
+        """Queue a record; the result is awaited for its acknowledgement."""
+
+
+def create_producer(settings: RuntimeSettings) -> AIOKafkaProducer:
+    """A batching producer for the demo's broker (inside the running event loop)."""
+    return AIOKafkaProducer(
+        **client_options(settings),
+        client_id="demo-upstream",
+        linger_ms=5,
+        enable_idempotence=False,  # the embedded broker refuses idempotent producers
+    )
 
 
 class Upstream:
     """Publishes a labelled history, then the live stream with its late outcomes."""
 
     def __init__(
-        self, settings: RuntimeSettings, transactions: CardTransactions, label_delay: int
+        self,
+        transactions: CardTransactions,
+        label_delay: int,
+        producer: Producer,
     ) -> None:
         """Publish ``transactions``' events; outcomes ``label_delay`` transactions later."""
-        self._producer = AIOKafkaProducer(
-            **client_options(settings),
-            client_id="demo-upstream",
-            linger_ms=5,
-            enable_idempotence=False,  # the embedded broker refuses idempotent producers
-        )
+        self._producer = producer
         self._transactions, self._delay = transactions, label_delay
         self._waiting: deque[Transaction] = deque()
         self.stream: list[StreamEvent] = []
