@@ -9,7 +9,7 @@ PYTEST := $(RUN) pytest
 TYPED := contracts/src $(wildcard libs/*/src) $(wildcard services/*/src)
 
 .PHONY: help uv install lint typecheck contracts-check schemas test test-unit test-component \
-        test-integration test-e2e bench bench-scoring bench-drift local-up local-down local-status up down clean
+        test-integration test-e2e bench bench-scoring bench-drift demo local-up local-down local-status up down clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -61,6 +61,9 @@ bench-scoring: install ## the scorer: throughput vs the bare loop, publish → p
 
 bench-drift: install ## drift recovery of the loop vs never-retrained and online-ARF baselines, redeploy latency, false alarms (DRIFT_EVENTS=20000; QUICK=1: a short run)
 	$(RUN) python -m bench.drift_recovery $(if $(DRIFT_EVENTS),--events $(DRIFT_EVENTS)) $(if $(QUICK),--quick)
+
+demo: install ## the closed loop on a stream whose fraud pattern changes: live progress, summary, plot (EVENTS=20000 DRIFT_AT=half RATE=400; state in .driftloop/demo/)
+	$(RUN) driftloop demo $(if $(EVENTS),--events $(EVENTS)) $(if $(DRIFT_AT),--drift-at $(DRIFT_AT)) $(if $(RATE),--rate $(RATE))
 
 local-up: install ## start the embedded broker, store and services (state in .driftloop/)
 	$(RUN) driftloop local up
