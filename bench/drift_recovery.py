@@ -112,7 +112,7 @@ def drifting_run(options: DemoOptions, say: Say) -> dict[str, Any]:
         "predictions": len(result.predictions),
         "live_seconds": round(result.finished_at - result.started_at, 1),
         **figures,
-        **loop_figures(result, data),
+        **loop_figures(result, data.first_prediction_at),
     }
 
 
@@ -152,8 +152,9 @@ def quality(result: DemoResult, data: RunData) -> dict[str, Any]:
     return figures
 
 
-def loop_figures(result: DemoResult, data: RunData) -> dict[str, Any]:
-    """Detection delay, the loop's latency split, and what the loop did."""
+def loop_figures(result: DemoResult, first_prediction_at: dict[int, float]) -> dict[str, Any]:
+    """Detection delay, the loop's latency split (``first_prediction_at``: each champion
+    version's first prediction), and what the loop did."""
     change, delay = result.options.change_at, result.options.label_delay
     alarms = result.of_kind("drift")
     after = [a for a in alarms if change is not None and a.position >= change]
@@ -174,7 +175,7 @@ def loop_figures(result: DemoResult, data: RunData) -> dict[str, Any]:
         "statistic": alarm.statistic,
         "threshold": alarm.threshold,
     }
-    figures["redeploy"] = redeploy(result, first, data.first_prediction_at)
+    figures["redeploy"] = redeploy(result, first, first_prediction_at)
     return figures
 
 
