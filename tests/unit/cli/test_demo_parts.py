@@ -141,7 +141,7 @@ def test_downstream_keeps_the_first_champion_prediction_of_live_transactions_onl
         prediction("txn-1", version=2),  # a redelivery after the first is ignored
         Record(PREDICTIONS_TOPIC, b"{not json"),
     ):
-        downstream.take(record, now=5.0)  # type: ignore[arg-type]
+        downstream.take(record, now=5.0)
     assert list(downstream.predictions) == ["txn-1"]
     seen = downstream.predictions["txn-1"]
     assert (seen.version, seen.score, seen.received_at) == (1, 0.8, 5.0)
@@ -152,7 +152,7 @@ def test_downstream_records_loop_events_with_their_timestamp_and_stream_position
     alarm = DriftDetected.example().model_copy(update={"dataset": "fraud"})
     elsewhere = DriftDetected.example().model_copy(update={"dataset": "payments"})
     for event in (alarm, elsewhere):
-        downstream.take(Record(DRIFT_TOPIC, event.model_dump_json().encode()), now=9.0)  # type: ignore[arg-type]
+        downstream.take(Record(DRIFT_TOPIC, event.model_dump_json().encode()), now=9.0)
     [seen] = downstream.loop_events
     assert (seen.kind, seen.event, seen.position) == ("drift", alarm, 1_234)
     assert (seen.timestamp, seen.seen_at) == (1_700_000_000.0, 9.0)

@@ -69,9 +69,11 @@ class Downstream:
             while True:
                 fetched = await consumer.getmany(timeout_ms=200, max_records=5_000)
                 now = time.time()
-                for records in fetched.values():
-                    for record in records:
-                        self.take(record, now)
+                # across topics in record-time order, so a training is seen before its
+                # registration even when both arrive in one fetch
+                records = (record for batch in fetched.values() for record in batch)
+                for record in sorted(records, key=_timestamp):
+                    self.take(record, now)
         finally:
             await consumer.stop()
 
@@ -118,6 +120,11 @@ class Downstream:
     def count(self, kind: LoopEventKind) -> int:
         """How many loop events of ``kind`` were seen."""
         return sum(1 for item in self.loop_events if item.kind == kind)
+
+
+def _timestamp(record: ConsumerRecord[Any, Any]) -> int:
+    stamp: int = record.timestamp
+    return stamp
 
 
 async def cancel(task: asyncio.Task[None]) -> None:

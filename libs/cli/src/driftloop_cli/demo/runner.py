@@ -141,6 +141,7 @@ class _Play:
                     f"see the trainer's and registry's logs in {self.options.home / 'logs'}"
                 )
             await asyncio.sleep(TICK_S)
+        self._announce()
         self.progress.note(f"v{self.downstream.champion} is the champion and the scorer serves it")
 
     async def _scorer_serves_champion(self) -> bool:
