@@ -15,7 +15,11 @@ router = APIRouter()
 
 
 @router.get("/healthz", tags=["health"])
-async def healthz() -> dict[str, str]:
+async def healthz(request: Request) -> dict[str, str]:
+    """Ok while the loop runs; 503 with the error once it has stopped on one."""
+    task = getattr(request.app.state, "loop_task", None)
+    if task is not None and task.done() and not task.cancelled() and task.exception():
+        raise HTTPException(503, f"the monitor's loop stopped: {task.exception()!r}")
     return {"status": "ok"}
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -32,6 +33,8 @@ from driftloop_runtime import (
 
 __all__ = ["create_app"]
 
+logger = logging.getLogger(__name__)
+
 
 def create_app(settings: MonitorSettings) -> FastAPI:
     """The monitor: its loop started by the app; health, counters and monitors over HTTP."""
@@ -56,6 +59,8 @@ def create_app(settings: MonitorSettings) -> FastAPI:
             stopping = asyncio.Event()
             async with parts.running():
                 task = asyncio.create_task(loop.run(stopping))
+                task.add_done_callback(_log_failure)
+                app.state.loop_task = task
                 try:
                     yield
                 finally:
@@ -67,6 +72,12 @@ def create_app(settings: MonitorSettings) -> FastAPI:
     app = FastAPI(title="driftloop monitor", version="1", lifespan=lifespan)
     app.include_router(router)
     return app
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    # /healthz answers 503 from now on, so a supervisor restarts the process from its checkpoint
+    if not task.cancelled() and (error := task.exception()) is not None:
+        logger.critical("the monitor's loop stopped", exc_info=error)
 
 
 async def _catch_up(settings: MonitorSettings, specs: SpecCatalog, book: ReferenceBook) -> None:
