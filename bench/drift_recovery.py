@@ -63,7 +63,14 @@ from bench.prequential import (
     rolling_auc,
 )
 from bench.runtime_relay import table, versions
-from driftloop_cli.demo import DemoOptions, DemoResult, LoopEvent, run_demo
+from driftloop_cli.demo import (
+    DemoError,
+    DemoOptions,
+    DemoOptionsError,
+    DemoResult,
+    LoopEvent,
+    run_demo,
+)
 from driftloop_contracts import DriftDetected, ModelPromoted, ModelRegistered, TrainingCompleted
 
 __all__ = ["main"]
@@ -341,6 +348,10 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.quick:
         args.events, args.rate = 8_000, 500.0
+    try:
+        demo_options(args, Path(), drift=True).validate()
+    except DemoOptionsError as error:
+        parser.error(str(error))
     work = Path(tempfile.mkdtemp(prefix="driftloop-bench-drift-"))
     began, load_before = time.monotonic(), os.getloadavg()[0]
 
@@ -350,6 +361,8 @@ def main(argv: list[str] | None = None) -> None:
     try:
         drift = drifting_run(demo_options(args, work / "drift", drift=True), say)
         stationary = stationary_run(demo_options(args, work / "stationary", drift=False), say)
+    except DemoError as error:
+        sys.exit(f"the demo run failed: {error}")
     finally:
         if args.keep:
             print(f"logs kept in {work}")
