@@ -31,6 +31,7 @@ from driftloop_runtime import RuntimeSettings
 __all__ = ["run_demo"]
 
 TICK_S = 0.5  # progress refresh and liveness checks
+HEALTH_EVERY_S = 5.0  # services' /healthz (in the background, never holding the stream)
 
 
 def run_demo(options: DemoOptions, progress: Progress | None = None) -> DemoResult:
@@ -78,11 +79,15 @@ class _Play:
             runtime, dataset, self.upstream.positions, lambda: self.upstream.published
         )
         self.dataset, self.began = dataset, time.monotonic()
+        self.health: asyncio.Future[None] | None = None
+        self.next_health = self.began
         await self.upstream.start()
         watching = asyncio.create_task(self.downstream.run())
         try:
             return await self._play(watching)
         finally:
+            if self.health is not None:
+                self.health.cancel()
             await cancel(watching)
             await self.upstream.stop()
 
@@ -185,6 +190,12 @@ class _Play:
             watching.result()
             raise DemoError("the downstream consumer stopped")
         self.stack.check_alive()
+        if self.health is not None and self.health.done():
+            self.health.result()  # raises DemoError when a service said it is unhealthy
+            self.health = None
+        if self.health is None and time.monotonic() >= self.next_health:
+            self.next_health = time.monotonic() + HEALTH_EVERY_S
+            self.health = asyncio.ensure_future(self.stack.check_health())
         self._announce()
         self._refresh()
 

@@ -6,6 +6,8 @@ import shutil
 from collections import deque
 from pathlib import Path
 
+import httpx
+
 from driftloop_cli.demo.model import DemoError, StackSettings
 from driftloop_cli.local import LocalStack
 from driftloop_runtime import RuntimeSettings
@@ -13,6 +15,7 @@ from driftloop_runtime import RuntimeSettings
 __all__ = ["DemoStack", "log_tail"]
 
 LOG_TAIL_LINES = 30
+HEALTH_TIMEOUT_S = 5.0
 
 # What a previous demo left in its home and the next one must not inherit: the store's files
 # (the broker keeps nothing, so old model versions there would point at topics that are gone),
@@ -64,6 +67,26 @@ class DemoStack:
                     f"{info.name} (pid {info.pid}) died; the end of {info.log}:\n"
                     + log_tail(Path(info.log))
                 )
+
+    async def check_health(self) -> None:
+        """Raise ``DemoError`` when a service answers ``/healthz`` with 503: alive, but its
+        loop stopped on an error (no answer in time is not taken as a failure: the machine may
+        just be busy)."""
+        env = self._stack.env()
+        async with httpx.AsyncClient(timeout=HEALTH_TIMEOUT_S) as http:
+            for info in self._stack.processes():
+                url = env.get(f"DRIFTLOOP_{info.name.upper()}_URL")
+                if url is None:
+                    continue  # the broker and the store
+                try:
+                    answer = await http.get(f"{url}/healthz")
+                except httpx.HTTPError:
+                    continue
+                if answer.status_code == httpx.codes.SERVICE_UNAVAILABLE:
+                    raise DemoError(
+                        f"{info.name} is unhealthy ({answer.text}); the end of {info.log}:\n"
+                        + log_tail(Path(info.log))
+                    )
 
     def stop(self) -> None:
         """Stop every process this stack started (idempotent)."""
