@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+from driftloop_modeling.detectors import Detection, PerformanceDetector, best_split
+from driftloop_modeling.drift import (
+    chi2_pvalue,
+    ks_distance,
+    one_hot_live_counts,
+    one_hot_reference_counts,
+    psi,
+)
 from driftloop_modeling.evaluation import (
     Metrics,
     classification_metrics,
@@ -31,17 +39,25 @@ __all__: list[str] = [
     "SCORE_REFERENCE",
     "BatchPrediction",
     "ClassLabel",
+    "Detection",
     "Metrics",
+    "PerformanceDetector",
+    "best_split",
     "bin_counts",
     "categorical_reference",
+    "chi2_pvalue",
     "class_key",
     "classification_metrics",
     "feature_hashes",
     "feature_references",
     "histogram_edges",
     "is_classifier_model",
+    "ks_distance",
     "numeric_reference",
+    "one_hot_live_counts",
+    "one_hot_reference_counts",
     "predict",
+    "psi",
     "recall_at_fpr",
     "regression_metrics",
 ]
