@@ -96,7 +96,7 @@ class LiveProgress:
 
     def note(self, message: str) -> None:
         """Print above the table."""
-        self._console.print(message, highlight=False)
+        self._console.print(message, highlight=False, markup=False)
 
     def close(self) -> None:
         """Leave the last table on screen."""
