@@ -4,6 +4,8 @@ downstream consumer keeps, and the command's refusals."""
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,8 +13,9 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from driftloop_cli.demo import DemoOptions, DemoOptionsError
+from driftloop_cli.demo import DemoError, DemoOptions, DemoOptionsError
 from driftloop_cli.demo.downstream import Downstream
+from driftloop_cli.demo.stack import DemoStack
 from driftloop_cli.demo.stream import Upstream
 from driftloop_cli.main import app
 from driftloop_cli.simulation import CardTransactions
@@ -156,3 +159,24 @@ def test_downstream_records_loop_events_with_their_timestamp_and_stream_position
     [seen] = downstream.loop_events
     assert (seen.kind, seen.event, seen.position) == ("drift", alarm, 1_234)
     assert (seen.timestamp, seen.seen_at) == (1_700_000_000.0, 9.0)
+
+
+def test_a_home_whose_stack_still_runs_is_refused_and_left_alone(tmp_path: Path) -> None:
+    home = tmp_path / "demo"
+    (home / "mongo").mkdir(parents=True)
+    running = {"name": "broker", "pid": os.getpid(), "log": str(home / "logs" / "broker.log")}
+    (home / "local.json").write_text(json.dumps([running]))
+    with pytest.raises(DemoError, match=r"a demo stack is still running in .*driftloop local down"):
+        DemoStack(home).start()
+    assert (home / "mongo").is_dir()  # not cleaned under a running store
+
+
+def test_a_dead_process_is_reported_with_the_end_of_its_log(tmp_path: Path) -> None:
+    log = tmp_path / "scorer.log"
+    log.write_text("".join(f"line {n}\n" for n in range(100)))
+    gone = {"name": "scorer", "pid": 2**22 + 1, "log": str(log)}  # above Linux's pid_max
+    (tmp_path / "local.json").write_text(json.dumps([gone]))
+    with pytest.raises(DemoError, match=r"scorer .* died") as raised:
+        DemoStack(tmp_path).check_alive()
+    assert "line 99" in str(raised.value)
+    assert "line 69" not in str(raised.value)  # only the tail
