@@ -1,0 +1,74 @@
+"""Rolling metrics of labelled predictions, and the periodic performance report's numbers.
+
+``Rolling`` keeps the last ``size`` labelled predictions of one model (event time, label,
+class scores or estimate) and computes the task's metrics with ``driftloop_modeling``'s
+evaluation functions, once per report. Label coverage of a report = champion predictions joined
+to a label during the interval / champion predictions observed during it (capped at 1): labels
+arrive late, so it says how much of the traffic the metrics currently see.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+import numpy as np
+
+from driftloop_modeling import Metrics, classification_metrics, regression_metrics
+from driftloop_spec import DatasetSpec
+
+__all__ = ["Rolling", "error_of"]
+
+
+class Rolling:
+    """The last ``size`` labelled predictions of one model and their metrics."""
+
+    def __init__(self, size: int) -> None:
+        self.rows: deque[tuple[float, Any, tuple[float, ...], Any]] = deque(maxlen=size)
+
+    def add(self, at: float, label: Any, scores: tuple[float, ...], prediction: Any) -> None:
+        """Add one labelled prediction."""
+        self.rows.append((at, label, scores, prediction))
+
+    def times(self) -> np.ndarray[Any, np.dtype[np.float64]]:
+        """Event times of the rows."""
+        return np.fromiter((row[0] for row in self.rows), dtype=np.float64, count=len(self.rows))
+
+    def metrics(self, spec: DatasetSpec, max_fpr: float) -> Metrics:
+        """The task's metrics on the rows ({} when there are none)."""
+        if not self.rows:
+            return {}
+        labels = [row[1] for row in self.rows]
+        label = spec.label
+        if label.classes is None:
+            return regression_metrics(labels, [float(row[3]) for row in self.rows])
+        scores = np.asarray([row[2] for row in self.rows], dtype=np.float64)
+        binary = label.task == "binary"
+        return classification_metrics(
+            labels,
+            scores,
+            label.classes,
+            positive=label.positive if binary else None,
+            max_fpr=max_fpr if binary else None,
+        )
+
+    def to_state(self) -> list[list[Any]]:
+        """The rows as plain data."""
+        return [
+            [at, label, list(scores), prediction] for at, label, scores, prediction in self.rows
+        ]
+
+    @classmethod
+    def from_state(cls, size: int, rows: list[list[Any]]) -> Rolling:
+        """Rebuild from ``to_state()``."""
+        rolling = cls(size)
+        for at, label, scores, prediction in rows:
+            rolling.add(at, label, tuple(scores), prediction)
+        return rolling
+
+
+def error_of(label: Any, prediction: Any, classifier: bool) -> float:
+    """The per-prediction error: 0/1 for a classifier, the absolute error for regression."""
+    if classifier:
+        return float(label != prediction or type(label) is not type(prediction))
+    return abs(float(label) - float(prediction))
