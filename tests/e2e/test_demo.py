@@ -5,18 +5,22 @@ and everything the demo started stopped again."""
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from driftloop_cli.local import LocalStack
 from driftloop_cli.local.infra import kafka_answers
+from driftloop_cli.local.processes import is_alive, wait_until
 
 pytestmark = pytest.mark.e2e
 
 REPO = Path(__file__).parents[2]
+DRIFTLOOP = str(Path(sys.executable).parent / "driftloop")
 EVENTS, DRIFT_AT, HISTORY = 2_000, 1_000, 1_500
 
 
@@ -24,8 +28,7 @@ def test_the_demo_plays_a_short_stream_and_writes_its_summary_and_plot(tmp_path:
     home = tmp_path / "demo"
     plot, summary = tmp_path / "out" / "demo.png", tmp_path / "out" / "summary.json"
     command = [
-        str(Path(sys.executable).parent / "driftloop"),
-        "demo",
+        *(DRIFTLOOP, "demo"),
         *("--events", str(EVENTS), "--drift-at", str(DRIFT_AT), "--history", str(HISTORY)),
         *("--rate", "250", "--label-delay", "100", "--home", str(home)),
         *("--plot", str(plot), "--summary", str(summary)),
@@ -51,3 +54,24 @@ def test_the_demo_plays_a_short_stream_and_writes_its_summary_and_plot(tmp_path:
     env = dict(line.split("=", 1) for line in (home / "local.env").read_text().splitlines())
     assert LocalStack(home).processes() == []
     assert not kafka_answers(env["DRIFTLOOP_KAFKA_BOOTSTRAP"])
+
+
+def test_ctrl_c_stops_every_process_the_demo_started(tmp_path: Path) -> None:
+    home = tmp_path / "demo"
+    command = [DRIFTLOOP, "demo", "--events", "100000", "--rate", "50", "--home", str(home)]
+    demo = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        # local.json is written once the whole stack is up
+        assert wait_until(lambda: (home / "local.json").exists(), timeout_s=300)
+        started = LocalStack(home).processes()
+        time.sleep(1.0)  # into the spec and the history, past the start
+        demo.send_signal(signal.SIGINT)
+        _, err = demo.communicate(timeout=120)
+    finally:
+        if demo.poll() is None:
+            demo.kill()
+    assert demo.returncode == 130, err
+    assert b"interrupted; the stack it started is stopped" in err
+    assert {p.name for p in started} >= {"broker", "store", "registry", "scorer", "trainer"}
+    assert not [p.name for p in started if is_alive(p.pid)]
+    assert not (home / "local.json").exists()
