@@ -106,6 +106,7 @@ class Champion:
         return {
             "version": self.version,
             "reference": {k: v.model_dump(mode="json") for k, v in self.reference.items()},
+            "columns": list(self.columns),
             "window": self.window.to_state(),
             "scores": self.scores.to_state(),
             "detectors": [d.to_state() for d in self.detectors],
@@ -123,7 +124,8 @@ class Champion:
         reference = {k: NumericReference.model_validate(v) for k, v in state["reference"].items()}
         champion = cls(spec, state["version"], reference, live_window, rolling_window)
         width = max(1, len(champion.columns))
-        champion.window = LiveWindow.from_state(width, live_window, state["window"])
+        if state.get("columns") == champion.columns:  # another spec's columns: a fresh window
+            champion.window = LiveWindow.from_state(width, live_window, state["window"])
         champion.scores = LiveWindow.from_state(1, live_window, state["scores"])
         specs = [d for d in spec.drift.detectors if isinstance(d, PerformanceDriftDetector)]
         if len(specs) == len(state["detectors"]):
