@@ -51,13 +51,11 @@ from typing import Any
 
 import numpy as np
 
+from bench.drift_loop import loop_figures, promotion, served, services
 from bench.drift_run import RunData, read_run
 from bench.online import arf_scores
 from bench.prequential import (
-    LoopTimes,
     ScoreStream,
-    detection,
-    latency_split,
     prequential_metrics,
     recovery,
     rolling_auc,
@@ -68,10 +66,9 @@ from driftloop_cli.demo import (
     DemoOptions,
     DemoOptionsError,
     DemoResult,
-    LoopEvent,
     run_demo,
 )
-from driftloop_contracts import DriftDetected, ModelPromoted, ModelRegistered, TrainingCompleted
+from driftloop_contracts import DriftDetected
 
 __all__ = ["main"]
 
@@ -123,19 +120,6 @@ def drifting_run(options: DemoOptions, say: Say) -> dict[str, Any]:
     }
 
 
-def services(result: DemoResult) -> list[str]:
-    """The services the run's stack started (``DRIFTLOOP_<NAME>_URL`` of each)."""
-    env = result.stack.env
-    return sorted(k[len("DRIFTLOOP_") : -len("_URL")].lower() for k in env if k.endswith("_URL"))
-
-
-def served(result: DemoResult) -> ScoreStream:
-    """The champion predictions the downstream consumer read, in stream order."""
-    seen = [(e.position, e.is_fraud, result.predictions.get(e.event_id)) for e in result.stream]
-    kept = [(position, fraud, p.score) for position, fraud, p in seen if p is not None]
-    return ScoreStream.of(*(zip(*kept, strict=True) if kept else ([], [], [])))
-
-
 def quality(result: DemoResult, data: RunData) -> dict[str, Any]:
     """Prequential metrics and recovery of the system and both baselines, on the events the
     system scored that have a served vector."""
@@ -159,90 +143,6 @@ def quality(result: DemoResult, data: RunData) -> dict[str, Any]:
     return figures
 
 
-def loop_figures(result: DemoResult, first_prediction_at: dict[int, float]) -> dict[str, Any]:
-    """Detection delay, the loop's latency split (``first_prediction_at``: each champion
-    version's first prediction), and what the loop did."""
-    change, delay = result.options.change_at, result.options.label_delay
-    alarms = result.of_kind("drift")
-    after = [a for a in alarms if change is not None and a.position >= change]
-    figures: dict[str, Any] = {
-        "alarms": len(alarms),
-        "alarms_before_change": len(alarms) - len(after),
-        "trainings": [_training(t) for t in result.of_kind("training")],
-        "promotions": [_promotion(p) for p in result.of_kind("promoted")],
-    }
-    if not after or change is None:
-        return {**figures, "detection": None, "redeploy": None}
-    first = after[0]
-    alarm = first.event
-    assert isinstance(alarm, DriftDetected)
-    figures["detection"] = {
-        **asdict(detection(change, first.position, delay)),
-        "alarm": {k: getattr(alarm, k) for k in ("kind", "signal", "detector", "model_version")},
-        "statistic": alarm.statistic,
-        "threshold": alarm.threshold,
-    }
-    figures["redeploy"] = redeploy(result, first, first_prediction_at)
-    return figures
-
-
-def redeploy(
-    result: DemoResult, alarm: LoopEvent, first_prediction_at: dict[int, float]
-) -> dict[str, Any] | None:
-    """The turn of the loop the alarm started: the first champion promoted after it, its
-    registration and training run, and the first prediction by it."""
-    assert isinstance(alarm.event, DriftDetected)
-    promoted = next(
-        (
-            p
-            for p in result.of_kind("promoted")
-            if isinstance(p.event, ModelPromoted)
-            and p.event.alias == "champion"
-            and p.timestamp >= alarm.timestamp
-            and p.event.version > alarm.event.model_version
-        ),
-        None,
-    )
-    if promoted is None:
-        return None
-    version = promoted.event.version  # type: ignore[union-attr]
-    registered = _first(result, "registered", lambda e: e.version == version)
-    run_id = registered.event.run_id if registered is not None else None  # type: ignore[union-attr]
-    trained = _first(result, "training", lambda e: e.run_id == run_id)
-    times = LoopTimes(
-        alarm.timestamp,
-        trained.timestamp if trained else None,
-        registered.timestamp if registered else None,
-        promoted.timestamp,
-        first_prediction_at.get(version),
-    )
-    return {"version": version, "run_id": run_id, "seconds": latency_split(times)}
-
-
-def _first(result: DemoResult, kind: Any, match: Callable[[Any], bool]) -> LoopEvent | None:
-    return next((item for item in result.of_kind(kind) if match(item.event)), None)
-
-
-def _training(item: LoopEvent) -> dict[str, Any]:
-    event = item.event
-    assert isinstance(event, TrainingCompleted)
-    window = event.data_window
-    return {
-        "run_id": event.run_id,
-        "status": event.status,
-        "position": item.position,
-        "rows": window.row_count if window else None,
-        "roc_auc": event.metrics.get("roc_auc"),
-        "champion_roc_auc": (event.champion_metrics or {}).get("roc_auc"),
-    }
-
-
-def _promotion(item: LoopEvent) -> dict[str, Any]:
-    event = item.event
-    assert isinstance(event, ModelPromoted | ModelRegistered)
-    return {"version": event.version, "position": item.position, "reason": event.reason}
-
-
 def stationary_run(options: DemoOptions, say: Say) -> dict[str, Any]:
     """The same length of stream with no change: every ``drift detected`` is a false alarm."""
     say(f"stationary run: {options.events:,} events, no change")
@@ -256,7 +156,7 @@ def stationary_run(options: DemoOptions, say: Say) -> dict[str, Any]:
         "false_alarms": len(alarms),
         "false_alarms_by_detector": dict(by),
         "first_false_alarm_positions": [a.position for a in result.of_kind("drift")][:10],
-        "promotions": [_promotion(p) for p in result.of_kind("promoted")],
+        "promotions": [promotion(p) for p in result.of_kind("promoted")],
     }
 
 
@@ -340,14 +240,16 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="drift recovery of the closed loop")
     parser.add_argument("--events", type=int, default=20_000, help="live transactions per run")
     parser.add_argument("--drift-at", type=int, default=None, help="change point (half-way)")
-    parser.add_argument("--rate", type=float, default=400.0, help="live transactions per second")
+    # slower than the demo's 400/s: the loop needs tens of seconds from the alarm to a new
+    # champion, and the stream must outlast that, and the recovery after it, at this rate
+    parser.add_argument("--rate", type=float, default=150.0, help="live transactions per second")
     parser.add_argument("--label-delay", type=int, default=250, help="transactions until a label")
     parser.add_argument("--history", type=int, default=3_000, help="labelled transactions first")
     parser.add_argument("--quick", action="store_true", help="a short run, to try the script")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs)")
     args = parser.parse_args(argv)
     if args.quick:
-        args.events, args.rate = 8_000, 500.0
+        args.events, args.rate = 8_000, 200.0
     try:
         demo_options(args, Path(), drift=True).validate()
     except DemoOptionsError as error:

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from bench.drift_recovery import loop_figures, redeploy, served, targets
+from bench.drift_loop import loop_figures, redeploy, served
+from bench.drift_recovery import targets
 from driftloop_cli.demo import (
     DemoOptions,
     DemoResult,
