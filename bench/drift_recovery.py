@@ -139,7 +139,12 @@ def quality(result: DemoResult, data: RunData) -> dict[str, Any]:
         if change is not None:
             after = stream.only(stream.positions[stream.positions >= change])
             figures[name]["prequential_after_change"] = prequential_metrics(after)
-            figures[name]["recovery"] = asdict(recovery(rolling_auc(stream), change))
+            rolling = rolling_auc(stream)
+            figures[name]["recovery"] = asdict(recovery(rolling, change))
+            figures[name]["rolling_auc"] = [
+                [int(p), None if np.isnan(v) else round(float(v), 3)]
+                for p, v in zip(rolling.positions, rolling.values, strict=True)
+            ]
     return figures
 
 
