@@ -50,7 +50,7 @@ test-integration: install ## on the embedded broker and store (started and stopp
 test-e2e: install ## the whole loop through public topics
 	$(PYTEST) -m e2e tests
 
-bench: install ## relay, ingestion + feature, then the scorer, each vs a bare aiokafka loop, then drift recovery (EVENTS=20000 ROUNDS=3 PIPELINE_EVENTS=100000 SCORING_EVENTS=100000 DRIFT_EVENTS=20000)
+bench: install ## relay, ingestion + feature, then the scorer, each vs a bare aiokafka loop, then drift recovery (EVENTS=20000 ROUNDS=3 PIPELINE_EVENTS=100000 SCORING_EVENTS=100000 DRIFT_EVENTS=30000)
 	$(RUN) python -m bench.runtime_relay $(if $(EVENTS),--events $(EVENTS)) $(if $(ROUNDS),--rounds $(ROUNDS))
 	$(RUN) python -m bench.pipeline $(if $(PIPELINE_EVENTS),--events $(PIPELINE_EVENTS))
 	$(MAKE) --no-print-directory bench-scoring
@@ -59,7 +59,7 @@ bench: install ## relay, ingestion + feature, then the scorer, each vs a bare ai
 bench-scoring: install ## the scorer: throughput vs the bare loop, publish → prediction latency, swap latency (SCORING_EVENTS=100000; QUICK=1: a short run)
 	$(RUN) python -m bench.scoring $(if $(SCORING_EVENTS),--events $(SCORING_EVENTS)) $(if $(QUICK),--quick)
 
-bench-drift: install ## drift recovery of the loop vs never-retrained and online-ARF baselines, redeploy latency, false alarms (DRIFT_EVENTS=20000; QUICK=1: a short run)
+bench-drift: install ## drift recovery of the loop vs never-retrained and online-ARF baselines, redeploy latency, false alarms (DRIFT_EVENTS=30000; QUICK=1: a short run)
 	$(RUN) python -m bench.drift_recovery $(if $(DRIFT_EVENTS),--events $(DRIFT_EVENTS)) $(if $(QUICK),--quick)
 
 demo: install ## the closed loop on a stream whose fraud pattern changes: live progress, summary, plot (EVENTS=30000 DRIFT_AT=half RATE=250; state in .driftloop/demo/)

@@ -39,6 +39,7 @@ def loop_figures(result: DemoResult, first_prediction_at: dict[int, float]) -> d
         "alarms": len(alarms),
         "alarms_before_change": len(alarms) - len(after),
         "trainings": [_training(t) for t in result.of_kind("training")],
+        "registered": [promotion(r) for r in result.of_kind("registered")],
         "promotions": [promotion(p) for p in result.of_kind("promoted")],
     }
     if not after or change is None:

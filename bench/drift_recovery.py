@@ -243,10 +243,10 @@ def report(result: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="drift recovery of the closed loop")
-    parser.add_argument("--events", type=int, default=20_000, help="live transactions per run")
+    parser.add_argument("--events", type=int, default=30_000, help="live transactions per run")
     parser.add_argument("--drift-at", type=int, default=None, help="change point (half-way)")
-    # slower than the demo's 400/s: the loop needs tens of seconds from the alarm to a new
-    # champion, and the stream must outlast that, and the recovery after it, at this rate
+    # slower than the demo's 250/s: a retraining takes about a minute of wall clock from the
+    # alarm to a new champion, and the stream must outlast that and the recovery after it
     parser.add_argument("--rate", type=float, default=150.0, help="live transactions per second")
     parser.add_argument("--label-delay", type=int, default=250, help="transactions until a label")
     parser.add_argument("--history", type=int, default=3_000, help="labelled transactions first")
