@@ -62,7 +62,7 @@ bench-scoring: install ## the scorer: throughput vs the bare loop, publish → p
 bench-drift: install ## drift recovery of the loop vs never-retrained and online-ARF baselines, redeploy latency, false alarms (DRIFT_EVENTS=30000; QUICK=1: a short run)
 	$(RUN) python -m bench.drift_recovery $(if $(DRIFT_EVENTS),--events $(DRIFT_EVENTS)) $(if $(QUICK),--quick)
 
-demo: install ## the closed loop on a stream whose fraud pattern changes: live progress, summary, plot (EVENTS=30000 DRIFT_AT=half RATE=250; state in .driftloop/demo/)
+demo: install ## the closed loop on a stream whose fraud pattern changes: live progress, summary, plot (EVENTS=40000 DRIFT_AT=half RATE=250; state in .driftloop/demo/)
 	$(RUN) driftloop demo $(if $(EVENTS),--events $(EVENTS)) $(if $(DRIFT_AT),--drift-at $(DRIFT_AT)) $(if $(RATE),--rate $(RATE))
 
 local-up: install ## start the embedded broker, store and services (state in .driftloop/)
