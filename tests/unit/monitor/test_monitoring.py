@@ -292,3 +292,70 @@ def test_the_checkpoint_stays_bounded_as_events_flow() -> None:
         feed(m, stream.rows(5000), labels=False)
         sizes.append(len(json.dumps(m.to_checkpoint(), default=_bytes)))
     assert sizes[-1] <= sizes[0] * 1.1
+
+
+def _interleaved(seed: int | None) -> list[Any]:
+    """A drifting stream on three partitions per topic, fed in one order (``None``: each topic
+    whole, in turn) or in random pieces of random partitions."""
+    stream = Stream(seed=7)
+    rows = stream.rows(3000) + stream.rows(3000, error=0.05)
+    pieces: dict[tuple[str, int], list[Any]] = {}
+    for i, values, score, label, predicted in rows:
+        part = i % 3
+        pieces.setdefault(("vectors", part), []).append(_on(vector(i, values), part))
+        pieces.setdefault(("predictions", part), []).append(
+            _on(prediction(i, score, predicted), part)
+        )
+        pieces.setdefault(("outcomes", part), []).append(_on(outcome(i, label), part))
+    m = monitor()
+    out: list[Any] = []
+    rng = np.random.default_rng(seed)
+    while pieces:
+        keys = sorted(pieces)
+        key = keys[0] if seed is None else keys[int(rng.integers(len(keys)))]
+        size = len(pieces[key]) if seed is None else int(rng.integers(1, 400))
+        batch, pieces[key] = pieces[key][:size], pieces[key][size:]
+        if not pieces[key]:
+            del pieces[key]
+        getattr(m, f"observe_{key[0]}")(batch)
+        out.extend(m.drain())
+    return [e.model_dump(mode="json", exclude={"evidence"}) for e in out]
+
+
+def _on(seen: Seen[Any], partition: int) -> Seen[Any]:
+    return Seen(seen.event, partition, seen.offset // 3)
+
+
+def test_performance_alarms_and_reports_do_not_depend_on_how_the_topics_interleave() -> None:
+    whole = _interleaved(None)
+    assert [e["kind"] for e in whole if "kind" in e] == ["performance"]
+    assert sum("metrics" in e for e in whole) >= 1
+    for seed in (1, 2, 3):
+        assert _interleaved(seed) == whole
+
+
+def test_a_reference_known_late_starts_the_data_watches_and_keeps_the_rest() -> None:
+    m = DatasetMonitor(SPEC, POLICY)
+    m.serve(ServingModel(1, {}), None)
+    stream = Stream()
+    feed(m, stream.rows(600))
+    before = m.status()
+    labelled = before["samples"]["labelled"]
+    assert labelled + before["counters"]["queued_labels"] == 600  # the last wait for the horizon
+    assert "data/log_amount/psi" not in before["last_statistic"]
+    m.serve(ServingModel(1, REFERENCE), None)  # type: ignore[arg-type]
+    feed(m, stream.rows(600))
+    after = m.status()
+    assert after["samples"]["labelled"] == labelled + 600  # the detectors went on
+    assert after["rolling"]["size"] == 1000
+    assert after["counters"].get("champion_resets") == 1
+    assert "data/log_amount/psi" in after["last_statistic"]
+
+
+def test_scores_not_keyed_by_the_specs_classes_are_counted_not_read_as_zero() -> None:
+    m = monitor()
+    seen = prediction(1, 0.9, True)
+    wrong = seen.event.model_copy(update={"scores": {"True": 0.9, "False": 0.1}})
+    m.observe_predictions([Seen(wrong, 0, 1)])
+    assert m.counters()["predictions_without_class_scores"] == 1
+    assert m.status()["samples"]["scores"] == 0

@@ -73,6 +73,12 @@ class MonitorSettings(HttpServiceSettings):
         ge=1,
         description="Predictions and early labels held for the join per dataset, at most.",
     )
+    reorder_s: int = Field(
+        _DEFAULTS.reorder_s,
+        ge=0,
+        description="Event time a partition may lag the newest of its topic and still hold "
+        "joined labels back, so they feed the detectors in event-time order, in seconds.",
+    )
     max_fpr: float = Field(
         _DEFAULTS.max_fpr,
         gt=0,
@@ -89,6 +95,7 @@ class MonitorSettings(HttpServiceSettings):
             report_every_s=self.report_every_s,
             join_ttl_s=self.join_ttl_s,
             max_pending=self.max_pending,
+            reorder_s=self.reorder_s,
             max_fpr=self.max_fpr,
             producer="monitor",
         )

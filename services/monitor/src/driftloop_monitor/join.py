@@ -14,7 +14,18 @@ from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Joined", "LabelJoin", "Pending"]
+__all__ = ["COUNTS", "Joined", "LabelJoin", "Pending"]
+
+COUNTS = (
+    "joined",
+    "late_labels",
+    "orphan_labels",
+    "unlabelled_predictions",
+    "duplicate_predictions",
+    "duplicate_labels",
+    "evicted",
+)
+"""What the join counts (each reported from 0)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +46,8 @@ class Joined:
 
     label: Any
     predictions: tuple[Pending, ...]
+    label_at: float = float("-inf")
+    """The label's event time (unknown, ``-inf``, for a prediction joined after its label)."""
 
 
 class LabelJoin:
@@ -47,7 +60,7 @@ class LabelJoin:
         self._labels: OrderedDict[str, tuple[float, Any]] = OrderedDict()
         # subject -> its label once joined (None: its predictions expired unlabelled).
         self._done: OrderedDict[str, tuple[Any, list[int]] | None] = OrderedDict()
-        self.counts: Counter[str] = Counter()
+        self.counts: Counter[str] = Counter(dict.fromkeys(COUNTS, 0))
 
     def add_prediction(self, subject: str, pending: Pending) -> Joined | None:
         """Hold a prediction for its label; return the join when the label is already here."""
@@ -59,7 +72,8 @@ class LabelJoin:
             return None
         waiting.append(pending)
         if subject in self._labels:
-            return self._join(subject, self._labels.pop(subject)[1])
+            label_at, label = self._labels.pop(subject)
+            return self._join(subject, label, label_at)
         self._bound()
         return None
 
@@ -69,7 +83,7 @@ class LabelJoin:
             self.counts["late_labels" if self._done[subject] is None else "duplicate_labels"] += 1
             return None
         if subject in self._predictions:
-            return self._join(subject, label)
+            return self._join(subject, label, at)
         if subject in self._labels:
             self.counts["duplicate_labels"] += 1
             return None
@@ -109,7 +123,7 @@ class LabelJoin:
                 for s, w in self._predictions.items()
             ],
             "labels": [[s, at, label] for s, (at, label) in self._labels.items()],
-            "done": [[s, d] for s, d in self._done.items()],
+            "done": [[s, None if d is None else [d[0], list(d[1])]] for s, d in self._done.items()],
             "counts": dict(self.counts),
         }
 
@@ -138,11 +152,11 @@ class LabelJoin:
         self.counts["joined"] += 1
         return Joined(done[0], (pending,))
 
-    def _join(self, subject: str, label: Any) -> Joined:
+    def _join(self, subject: str, label: Any, at: float) -> Joined:
         waiting = self._predictions.pop(subject)
         self._remember(subject, (label, [p.version for p in waiting]))
         self.counts["joined"] += len(waiting)
-        return Joined(label, tuple(waiting))
+        return Joined(label, tuple(waiting), at)
 
     def _remember(self, subject: str, done: tuple[Any, list[int]] | None) -> None:
         self._done[subject] = done

@@ -29,6 +29,7 @@ from driftloop_contracts.monitoring import ChangePoint, ShadowComparison, TimeWi
 from driftloop_modeling import Detection, class_key
 from driftloop_monitor.alarms import Alarm
 from driftloop_monitor.join import Joined, LabelJoin, Pending
+from driftloop_monitor.ordering import Horizon, JoinQueue
 from driftloop_monitor.reports import Rolling, error_of
 from driftloop_monitor.served import Champion
 from driftloop_monitor.windows import LiveWindow, Watch
@@ -72,6 +73,9 @@ class MonitorPolicy:
     """Event time a prediction waits for its label (and an early label for its prediction)."""
     max_pending: int = 100_000
     """Predictions and early labels held for the join, at most."""
+    reorder_s: int = 86_400
+    """Event time a partition may lag the newest of its topic and still hold joined labels back
+    (see ``ordering``); a longer lag lets them go, in the order they were read."""
     max_fpr: float = 0.01
     """False-positive rate ``recall_at_fpr`` is read at."""
     producer: str = "monitor"
@@ -90,9 +94,12 @@ class DatasetMonitor:
         self._agreement: list[int] = [0, 0]  # agreed, compared
         self._watermark = float("-inf")
         self._next_report: float | None = None
-        self._interval = {"predictions": 0, "joined": 0, "first": np.inf, "last": -np.inf}
+        self._interval = _new_interval()
+        self._made: dict[float, int] = {}  # champion predictions by report interval (its start)
+        self._horizon = Horizon(policy.reorder_s, policy.join_ttl_s)
+        self._queue = JoinQueue(policy.max_pending)
         self._outbox: list[DriftDetected | PerformanceReported] = []
-        self._counts: dict[str, int] = {}
+        self._counts: dict[str, int] = {"alarms": 0, "reports": 0}
         classes = spec.label.classes or ()
         self._class_index = {class_key(c): i for i, c in enumerate(classes)}
 
@@ -119,18 +126,27 @@ class DatasetMonitor:
         elif champion.version != current:
             self._champion = self._new_champion(champion.version, champion.reference)
             self._count("champion_resets")
+            self._next_report, self._interval, self._made = None, _new_interval(), {}
+        elif champion.reference and not self._champion_reference_known():
+            # the same version, its reference read since: watches and windows start, the rest
+            # (detectors, alarms, rolling metrics) goes on
+            assert self._champion is not None
+            self._champion.take_reference(self._spec, champion.reference)
         shadow_now = self._shadow[0] if self._shadow else None
         if shadow is None:
             self._shadow = None
         elif shadow.version != shadow_now:
             self._shadow = (shadow.version, Rolling(self._policy.rolling_window))
             self._agreement = [0, 0]
+        self._queue.keep({v.version for v in (champion, shadow) if v is not None})
 
     def observe_vectors(self, vectors: Sequence[Seen[FeaturesComputed]]) -> None:
         """Feed a batch of feature vectors to the data drift detectors."""
         champion = self._champion
         if not vectors:
             return
+        for seen in vectors:
+            self._horizon.saw("vectors", seen.partition, _ts(seen.event))
         self._advance(max(_ts(v.event) for v in vectors))
         if champion is None or not champion.watches:
             return
@@ -143,7 +159,7 @@ class DatasetMonitor:
         index = [names.index(column) for column in champion.columns]
         values = np.asarray([v.event.values for v in vectors], dtype=np.float64)[:, index]
         self._feed(champion.window, champion.watches, values, _where(vectors))
-        self._maybe_report()
+        self._settle()
 
     def observe_predictions(self, predictions: Sequence[Seen[PredictionMade]]) -> None:
         """Feed a batch of predictions: prediction drift, and the join's waiting side."""
@@ -154,11 +170,16 @@ class DatasetMonitor:
         mine: list[Seen[PredictionMade]] = []
         for seen in predictions:
             event = seen.event
+            self._horizon.saw("predictions", seen.partition, _ts(event))
             if champion is None or event.model_version not in (champion.version, shadow):
                 self._count("predictions_of_other_versions")
                 continue
+            if not self._scores_match(event):
+                self._count("predictions_without_class_scores")
+                continue
             if event.model_version == champion.version:
                 mine.append(seen)
+                self._made_at(_ts(event))
             pending = Pending(
                 _ts(event),
                 event.model_version,
@@ -170,23 +191,23 @@ class DatasetMonitor:
             joined = self._join.add_prediction(event.subject_event_id, pending)
             if joined is not None:
                 self._joined(joined)
-        self._interval["predictions"] += len(mine)
         if champion is not None and mine and champion.score_watches:
             score = np.asarray([[self._score(s.event)] for s in mine], dtype=np.float64)
             self._feed(champion.scores, champion.score_watches, score, _where(mine))
         self._advance(max(_ts(p.event) for p in predictions))
-        self._maybe_report()
+        self._settle()
 
     def observe_outcomes(self, outcomes: Sequence[Seen[OutcomeValidated]]) -> None:
         """Feed a batch of validated outcomes: joined to predictions, errors to the detectors."""
         for seen in outcomes:
             event = seen.event
+            self._horizon.saw("outcomes", seen.partition, _ts(event))
             joined = self._join.add_label(event.subject_event_id, _ts(event), event.label)
             if joined is not None:
                 self._joined(joined)
         if outcomes:
             self._advance(max(_ts(o.event) for o in outcomes))
-            self._maybe_report()
+            self._settle()
 
     def drain(self) -> list[DriftDetected | PerformanceReported]:
         """Return (and forget) the events ready to publish, with deterministic event ids."""
@@ -200,17 +221,19 @@ class DatasetMonitor:
     def counters(self) -> dict[str, int]:
         """Return the counters: joined, late_labels, orphan_labels, unlabelled_predictions,
         alarms, reports, ..."""
-        return {**self._counts, **self._join.counts, **self._join.sizes()}
+        queue = {"queued_labels": len(self._queue), "released_early": self._queue.early}
+        return {**self._counts, **self._join.counts, **self._join.sizes(), **queue}
 
     def status(self) -> dict[str, Any]:
-        """Return a JSON-able view: champion/shadow, per detector last statistic, samples,
-        cooldown-until, pending alarm."""
+        """Return a JSON-able view: champion/shadow versions, per detector last statistic,
+        samples, cooldown-until, pending alarms, the rolling metrics and their size."""
         champion = self._champion
         view: dict[str, Any] = {
             "dataset": self._spec.name,
             "champion": champion.version if champion else None,
             "shadow": self._shadow[0] if self._shadow else None,
             "watermark": _iso(self._watermark) if np.isfinite(self._watermark) else None,
+            "horizon": _iso(self._horizon.at) if np.isfinite(self._horizon.at) else None,
             "counters": self.counters(),
         }
         if champion is not None:
@@ -227,6 +250,10 @@ class DatasetMonitor:
                     for k, a in champion.alarms.pending.items()
                 },
                 "skipped": list(champion.skipped),
+                "rolling": {
+                    "size": len(champion.rolling.rows),
+                    "metrics": champion.rolling.metrics(self._spec, self._policy.max_fpr),
+                },
             }
         return view
 
@@ -243,6 +270,9 @@ class DatasetMonitor:
             "interval": {
                 k: float(v) if k in ("first", "last") else v for k, v in self._interval.items()
             },
+            "made": [[at, n] for at, n in sorted(self._made.items())],
+            "horizon": self._horizon.to_state(),
+            "queue": self._queue.to_state(),
             "outbox": [e.model_dump(mode="json") for e in self._outbox],
             "counts": dict(self._counts),
         }
@@ -269,6 +299,11 @@ class DatasetMonitor:
         monitor._watermark = float("-inf") if watermark is None else watermark
         monitor._next_report = document["next_report"]
         monitor._interval = dict(document["interval"])
+        monitor._made = {float(at): int(n) for at, n in document["made"]}
+        monitor._horizon = Horizon.from_state(
+            policy.reorder_s, policy.join_ttl_s, document["horizon"]
+        )
+        monitor._queue = JoinQueue.from_state(policy.max_pending, document["queue"])
         monitor._outbox = [_event(e) for e in document["outbox"]]
         monitor._counts = dict(document["counts"])
         return monitor
@@ -286,6 +321,13 @@ class DatasetMonitor:
         if at > self._watermark:
             self._watermark = at
             self._join.expire(at)
+
+    def _scores_match(self, event: PredictionMade) -> bool:
+        """A classifier's scores are keyed by every class of the spec (``class_key``)."""
+        return event.scores is None or all(key in event.scores for key in self._class_index)
+
+    def _champion_reference_known(self) -> bool:
+        return self._champion is not None and bool(self._champion.reference)
 
     def _scores(self, event: PredictionMade) -> tuple[float, ...]:
         if not self._class_index or event.scores is None:
@@ -352,6 +394,18 @@ class DatasetMonitor:
             champion.alarms.fire(alarm, since)
 
     def _joined(self, joined: Joined) -> None:
+        if self._champion is not None:
+            self._queue.push(joined)
+
+    def _settle(self) -> None:
+        """Feed the joins the horizon has passed, in event-time order, with the reports due."""
+        horizon = self._horizon.advance(self._watermark)
+        while (item := self._queue.pop_before(horizon)) is not None:
+            self._reports_until(item[0])
+            self._release(item[1])
+        self._reports_until(horizon)
+
+    def _release(self, joined: Joined) -> None:
         champion = self._champion
         if champion is None:
             return
@@ -404,27 +458,38 @@ class DatasetMonitor:
         champion.last[f"performance/error/{method}"] = detection.after_mean
         champion.alarms.fire(alarm, back + 1)
 
-    def _maybe_report(self) -> None:
+    def _made_at(self, at: float) -> None:
+        start = at // self._policy.report_every_s * self._policy.report_every_s
+        if self._next_report is None or start >= self._next_report - self._policy.report_every_s:
+            self._made[start] = self._made.get(start, 0) + 1
+
+    def _reports_until(self, until: float) -> None:
+        """Close the report intervals that end at or before ``until`` (the horizon, or the next
+        join to feed): one report each, but for intervals with no prediction and no join."""
         every = self._policy.report_every_s
-        if self._champion is None or not np.isfinite(self._watermark):
+        champion = self._champion
+        if champion is None:
             return
         if self._next_report is None:
-            self._next_report = (self._watermark // every + 1) * every
-            return
-        if self._watermark < self._next_report:
-            return
-        end = self._next_report
-        self._next_report = (self._watermark // every + 1) * every
-        self._outbox.append(self._report(self._champion, end))
-        self._count("reports")
-        self._interval = {"predictions": 0, "joined": 0, "first": np.inf, "last": -np.inf}
+            if not self._made or min(self._made) >= until:
+                return
+            self._next_report = min(self._made) + every
+        while self._next_report <= until:
+            end = self._next_report
+            made = self._made.pop(end - every, 0)
+            if made or self._interval["joined"]:
+                self._outbox.append(self._report(champion, end, made))
+                self._count("reports")
+            self._interval = _new_interval()
+            # nothing joins before ``until``: the next interval with content holds a prediction
+            upcoming = min(min(self._made, default=until), until)
+            self._next_report = max(end + every, upcoming // every * every + every)
 
-    def _report(self, champion: Champion, end: float) -> PerformanceReported:
+    def _report(self, champion: Champion, end: float, made: int) -> PerformanceReported:
         interval = self._interval
         joined = int(interval["joined"])
         first = float(interval["first"]) if joined else end
         last = float(interval["last"]) if joined else end
-        made = int(interval["predictions"])
         dataset = self._spec.name
         return PerformanceReported(
             event_id=f"performance.reported:{dataset}:{champion.version}:{int(end)}",
@@ -477,6 +542,10 @@ class DatasetMonitor:
                 "post_change_labels": float(alarm.post_change_labels),
             },
         )
+
+
+def _new_interval() -> dict[str, float]:
+    return {"joined": 0, "first": np.inf, "last": -np.inf}
 
 
 def _ts(event: FeaturesComputed | PredictionMade | OutcomeValidated) -> float:

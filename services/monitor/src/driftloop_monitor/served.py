@@ -80,16 +80,8 @@ class Champion:
         rolling_window: int,
     ) -> None:
         self.version = version
-        self.reference = dict(reference)
-        self.columns, self.watches, self.skipped = data_watches(spec, reference)
-        self.window = LiveWindow(max(1, len(self.columns)), live_window)
-        self.score_watches = [
-            Watch.build("prediction", "score", d.method, d.threshold, [(0, score)])
-            for d in spec.drift.detectors
-            if isinstance(d, PredictionDriftDetector)
-            and (score := reference.get(SCORE_REFERENCE)) is not None
-        ]
-        self.scores = LiveWindow(1, live_window)
+        self._live_window = live_window
+        self.take_reference(spec, reference)
         self.detectors = [
             PerformanceDetector(d)
             for d in spec.drift.detectors
@@ -100,6 +92,20 @@ class Champion:
         self.alarms = Alarms(spec.drift.cooldown, spec.drift.min_post_change_labels)
         self.rolling = Rolling(rolling_window)
         self.last: dict[str, float] = {}
+
+    def take_reference(self, spec: DatasetSpec, reference: Mapping[str, NumericReference]) -> None:
+        """Watch the data and scores against ``reference``: new watches and empty windows (the
+        detectors, alarms and rolling metrics are the version's and stay)."""
+        self.reference = dict(reference)
+        self.columns, self.watches, self.skipped = data_watches(spec, reference)
+        self.window = LiveWindow(max(1, len(self.columns)), self._live_window)
+        self.score_watches = [
+            Watch.build("prediction", "score", d.method, d.threshold, [(0, score)])
+            for d in spec.drift.detectors
+            if isinstance(d, PredictionDriftDetector)
+            and (score := reference.get(SCORE_REFERENCE)) is not None
+        ]
+        self.scores = LiveWindow(1, self._live_window)
 
     def to_state(self) -> dict[str, Any]:
         """Return the champion's state as plain data (the river detectors pickled)."""
