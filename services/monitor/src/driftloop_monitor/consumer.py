@@ -3,14 +3,19 @@
 One group-less consumer is assigned every partition of the feature, prediction and outcome
 topics. Its positions are not a consumer group's: they are saved in the monitor's checkpoint
 with the state that reflects them, so a restart resumes exactly where the state stands —
-nothing lost, nothing counted twice. Outputs are published (and acknowledged) before the
+nothing lost, nothing counted twice. Reports are published (and acknowledged) before the
 checkpoint that covers them: a crash in between publishes them again after the restart, with
-the same deterministic ids, which consumers de-duplicate.
+the same deterministic ids, which consumers de-duplicate. Drift alarms go the other way (an
+outbox): the checkpoint that covers their batch holds them first, then they are published. A
+replay of a batch may read the three topics in another order and place a change elsewhere, so
+an alarm published before a crash must come back from the checkpoint, not be recomputed under
+another id.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import time
 from collections import Counter
@@ -77,6 +82,7 @@ class MonitorLoop:
         self.dead_lettered: Counter[str] = Counter()
         self.published: Counter[str] = Counter()
         self.ready = asyncio.Event()
+        self._unpublished: list[DriftDetected] = []
 
     async def run(self, stopping: asyncio.Event) -> None:
         """Resume from the checkpoint and consume until ``stopping`` is set; then write the
@@ -92,6 +98,7 @@ class MonitorLoop:
         await consumer.start()
         try:
             await self._assign(consumer)
+            await self._publish_unpublished()
             self.ready.set()
             await self._consume(consumer, stopping)
         finally:
@@ -151,13 +158,16 @@ class MonitorLoop:
             dead_letter(r, service="monitor", consumer_group=self._settings.consumer_group)
             for r in rejected
         ]
-        await self._publish([*outputs, *letters], drifts)
         for tp, records in fetched.items():
             if records:
                 self.positions[tp] = records[-1].offset + 1
                 self.consumed[tp.topic] += len(records)
         for rejection in rejected:
             self.dead_lettered[rejection.source.topic] += 1
+        if drifts:  # the outbox: saved with the batch's state before it is published
+            await self._checkpoint_outbox([event for event, _ in drifts])
+        await self._publish([*outputs, *letters], drifts)
+        self._unpublished = []
 
     async def _publish(
         self,
@@ -191,6 +201,21 @@ class MonitorLoop:
         self.published["drift"] += len(drifts)
         self.published["performance"] += sum(o.topic == PERFORMANCE_TOPIC for o in outputs)
 
+    async def _checkpoint_outbox(self, alarms: list[DriftDetected]) -> None:
+        self._unpublished = alarms
+        for _ in itertools.count():  # the store is waited for, as the broker is
+            if await self._checkpoint():
+                return
+            await asyncio.sleep(self._settings.transient_error_backoff_s)
+
+    async def _publish_unpublished(self) -> None:
+        """Publish the alarms the checkpoint holds as not yet published (a crash came between
+        their checkpoint and their acknowledgement), under their ids; their records' links are
+        gone with the process."""
+        if self._unpublished:
+            await self._publish([], [(event, []) for event in self._unpublished])
+            self._unpublished = []
+
     async def _retrying(self, outputs: list[Outgoing]) -> None:
         while True:
             try:
@@ -214,6 +239,7 @@ class MonitorLoop:
             "dead_lettered": dict(self.dead_lettered),
             "skipped": [[d, r, n] for (d, r), n in sorted(self.monitors.skipped.items())],
             "datasets": self.monitors.to_checkpoint(),
+            "unpublished": [event.model_dump(mode="json") for event in self._unpublished],
         }
         try:
             await self._checkpoints.save(document)
@@ -239,6 +265,9 @@ class MonitorLoop:
         self.dead_lettered.update(saved["dead_lettered"])
         self.monitors.skipped.update({(d, r): n for d, r, n in saved["skipped"]})
         self.monitors.restore(saved["datasets"])
+        self._unpublished = [
+            DriftDetected.model_validate(event) for event in saved.get("unpublished", [])
+        ]
         logger.info("resumed from the checkpoint of %s", saved["written_at"])
 
 
