@@ -106,7 +106,8 @@ class Stream:
                     model_name=self.dataset,
                     model_version=version,
                     prediction=predicted,
-                    scores={"False": 1 - float(scores[n]), "True": float(scores[n])},
+                    # keyed as the scorer keys them (driftloop_modeling.class_key)
+                    scores={"false": 1 - float(scores[n]), "true": float(scores[n])},
                     produced_at=at,
                     features_hash=hashlib.sha256(subject.encode()).hexdigest(),
                     spec_version=1,

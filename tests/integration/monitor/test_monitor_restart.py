@@ -83,7 +83,8 @@ async def test_a_killed_monitor_resumes_without_losing_or_recounting_an_event(
     pid, whole = start_monitor(env, tmp_path / "whole.log")
     try:
         uninterrupted = await counters_when_done(whole, spec.name)
-        assert terminate(pid) == 0
+        # uvicorn re-raises SIGTERM once its graceful shutdown (lifespan included) is done
+        assert terminate(pid) in (0, -signal.SIGTERM)
         pid, again = start_monitor(env, tmp_path / "again.log")
         # its only checkpoint was SIGTERM's: read back, nothing read twice
         assert await counters_when_done(again, spec.name) == uninterrupted
