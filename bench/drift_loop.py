@@ -52,6 +52,9 @@ def loop_figures(result: DemoResult, first_prediction_at: dict[int, float]) -> d
         "alarm": {k: getattr(alarm, k) for k in ("kind", "signal", "detector", "model_version")},
         "statistic": alarm.statistic,
         "threshold": alarm.threshold,
+        # where the monitor placed the change (event time): the trainer's rows start there
+        "change_point": alarm.change_point.model_dump(mode="json") if alarm.change_point else None,
+        "window": alarm.window.model_dump(mode="json"),
     }
     figures["redeploy"] = redeploy(result, first, first_prediction_at)
     return figures

@@ -98,6 +98,7 @@ def test_detection_is_the_first_alarm_after_the_change() -> None:
     assert (figures["alarms"], figures["alarms_before_change"]) == (2, 1)
     assert figures["detection"]["events"] == 300
     assert figures["detection"]["labelled_events"] == 250  # label delay 50
+    assert figures["detection"]["change_point"] == drift(1).change_point.model_dump(mode="json")  # type: ignore[union-attr]
 
 
 def figures(system: float, first: float, arf: float, labelled: int, total: float) -> Any:
