@@ -5,15 +5,18 @@ timestamps)."""
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable
 from dataclasses import asdict
+from datetime import datetime
 from typing import Any
 
 from bench.prequential import LoopTimes, ScoreStream, detection, latency_split
-from driftloop_cli.demo import DemoResult, LoopEvent
+from driftloop_cli.demo import DemoOptions, DemoResult, LoopEvent
+from driftloop_cli.simulation import CardTransactions
 from driftloop_contracts import DriftDetected, ModelPromoted, ModelRegistered, TrainingCompleted
 
-__all__ = ["loop_figures", "promotion", "redeploy", "served", "services"]
+__all__ = ["live_event_times", "loop_figures", "promotion", "redeploy", "served", "services"]
 
 
 def services(result: DemoResult) -> list[str]:
@@ -55,6 +58,7 @@ def loop_figures(result: DemoResult, first_prediction_at: dict[int, float]) -> d
         # where the monitor placed the change (event time): the trainer's rows start there
         "change_point": alarm.change_point.model_dump(mode="json") if alarm.change_point else None,
         "window": alarm.window.model_dump(mode="json"),
+        "change_point_position": _position(result, alarm),
     }
     figures["redeploy"] = redeploy(result, first, first_prediction_at)
     return figures
@@ -115,3 +119,22 @@ def promotion(item: LoopEvent) -> dict[str, Any]:
     event = item.event
     assert isinstance(event, ModelPromoted | ModelRegistered)
     return {"version": event.version, "position": item.position, "reason": event.reason}
+
+
+def live_event_times(options: DemoOptions) -> list[datetime]:
+    """Event times of the live stream, drawn again from the demo's seeded simulator (the
+    history first, the change at the same transaction)."""
+    change = options.change_at
+    stream = CardTransactions(
+        change_at=None if change is None else options.history + change, seed=options.seed
+    )
+    stream.take(options.history)
+    return [t.event.occurred_at for t in stream.take(options.events)]
+
+
+def _position(result: DemoResult, alarm: DriftDetected) -> int | None:
+    """The live position of the alarm's estimated change point (``None``: not placed)."""
+    if alarm.change_point is None:
+        return None
+    times = live_event_times(result.options)
+    return bisect.bisect_left(times, alarm.change_point.event_time)

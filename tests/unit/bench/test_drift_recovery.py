@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bench.drift_loop import loop_figures, redeploy, served
+from bench.drift_loop import live_event_times, loop_figures, redeploy, served
 from bench.drift_recovery import targets
 from driftloop_cli.demo import (
     DemoOptions,
@@ -124,3 +124,16 @@ def test_targets_are_met_or_not_never_raised() -> None:
 def test_false_alarms_are_not_measured_without_a_monitor() -> None:
     met = targets(figures(0.95, 0.8, 0.9, 1_500, 30.0), {"services": [], "false_alarms": 0})
     assert met["no_false_alarm_on_stationary_stream"] is None
+
+
+def test_the_change_point_is_placed_in_the_live_stream_by_event_time() -> None:
+    result = demo([], change_at=100)
+    times = live_event_times(result.options)
+    assert len(times) == 1_000
+    assert times == sorted(times)
+    alarm = drift(1)
+    placed = alarm.change_point.model_copy(update={"event_time": times[120]})  # type: ignore[union-attr]
+    result.loop_events.append(
+        loop("drift", alarm.model_copy(update={"change_point": placed}), 1.0, 400)
+    )
+    assert loop_figures(result, {})["detection"]["change_point_position"] == 120
