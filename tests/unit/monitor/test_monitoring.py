@@ -57,8 +57,13 @@ class Stream:
             values[COLUMNS.index("foreign_card")] = float(rng.random() < 0.1)
             fraud = bool(rng.random() < 0.05)
             wrong = bool(rng.random() < error)
-            score = float(np.clip(rng.beta(2, 8) + score_shift, 0, 1))
-            out.append((i, values, score, fraud, fraud != wrong))
+            predicted = fraud != wrong
+            # a confident model: the score is near the class it predicts
+            confidence = rng.beta(1, 20)
+            score = float(
+                np.clip((1 - confidence if predicted else confidence) + score_shift, 0, 1)
+            )
+            out.append((i, values, score, fraud, predicted))
         return out
 
 

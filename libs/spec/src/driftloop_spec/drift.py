@@ -2,8 +2,9 @@
 
 Data detectors compare the live distribution of features with the reference statistics of the
 champion's training data; prediction detectors do the same for the model's scores; performance
-detectors are river drift detectors fed with the per-prediction error (0/1 for a classifier,
-absolute error for regression) once labels are joined.
+detectors are river drift detectors fed with the per-prediction error once labels are joined:
+for a classifier the probability it did not give the true class (0/1 misses for ``ddm``, which
+models a Bernoulli rate), for regression the absolute error.
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ from driftloop_modeling import Detection, class_key
 from driftloop_monitor.alarms import Alarm
 from driftloop_monitor.join import Joined, LabelJoin, Pending
 from driftloop_monitor.ordering import Horizon, JoinQueue
-from driftloop_monitor.reports import Rolling, error_of
+from driftloop_monitor.reports import ZERO_ONE_DETECTORS, Rolling, error_of
 from driftloop_monitor.served import Champion
 from driftloop_monitor.windows import LiveWindow, Watch
 from driftloop_spec import DatasetSpec
@@ -338,6 +338,10 @@ class DatasetMonitor:
                 scores[self._class_index[key]] = value
         return tuple(scores)
 
+    def _truth_score(self, p: Pending, label: Any) -> float | None:
+        index = self._class_index.get(class_key(label)) if p.scores else None
+        return None if index is None else p.scores[index]
+
     def _score(self, event: PredictionMade) -> float:
         label = self._spec.label
         if event.scores is None:
@@ -430,9 +434,13 @@ class DatasetMonitor:
         interval["joined"] += 1
         interval["first"] = min(interval["first"], p.at)
         interval["last"] = max(interval["last"], p.at)
-        error = error_of(label, p.prediction, self._spec.label.classes is not None)
+        classifier = self._spec.label.classes is not None
+        error = error_of(
+            label, p.prediction, classifier=classifier, truth_score=self._truth_score(p, label)
+        )
+        miss = error_of(label, p.prediction, classifier=classifier, truth_score=None)
         for detector in champion.detectors:
-            detection = detector.update(error)
+            detection = detector.update(miss if detector.method in ZERO_ONE_DETECTORS else error)
             if detection is not None:
                 self._performance_alarm(champion, detector.method, detector.threshold, detection)
 
