@@ -99,7 +99,7 @@ class DatasetMonitor:
         self._horizon = Horizon(policy.reorder_s, policy.join_ttl_s)
         self._queue = JoinQueue(policy.max_pending)
         self._outbox: list[DriftDetected | PerformanceReported] = []
-        self._counts: dict[str, int] = {"alarms": 0, "reports": 0}
+        self._counts: dict[str, int] = {"alarms": 0, "reports": 0, "improvements": 0}
         classes = spec.label.classes or ()
         self._class_index = {class_key(c): i for i, c in enumerate(classes)}
 
@@ -220,7 +220,7 @@ class DatasetMonitor:
 
     def counters(self) -> dict[str, int]:
         """Return the counters: joined, late_labels, orphan_labels, unlabelled_predictions,
-        alarms, reports, ..."""
+        alarms, reports, improvements (performance changes for the better, not alarmed), ..."""
         queue = {"queued_labels": len(self._queue), "released_early": self._queue.early}
         return {**self._counts, **self._join.counts, **self._join.sizes(), **queue}
 
@@ -447,6 +447,10 @@ class DatasetMonitor:
     def _performance_alarm(
         self, champion: Champion, method: str, threshold: float, detection: Detection
     ) -> None:
+        if detection.after_mean <= detection.before_mean:
+            # the detectors fire on a change either way; fewer errors is no reason to retrain
+            self._count("improvements")
+            return
         back = detection.index - detection.change_point
         at, partition, offset = champion.fed[max(0, len(champion.fed) - 1 - back)]
         fired_at = champion.fed[-1][0]
