@@ -19,6 +19,7 @@ from driftloop_artifacts import (
 from driftloop_contracts import TRAIN_REQUESTS_TOPIC, ModelPromoted, TrainRequested
 from driftloop_modeling import SCORE_REFERENCE
 from driftloop_runtime import BatchResult, Incoming, SourceRecord
+from driftloop_trainer.config import TrainerSettings
 from driftloop_trainer.handlers import record_triggers
 from driftloop_trainer.lease import LeaseStore
 from driftloop_trainer.store import TriggerStore
@@ -102,6 +103,45 @@ async def test_drift_waits_out_the_cooldown_but_a_manual_request_does_not(traine
     assert len(trainer.published.results) == 3
     *_, last = await trainer.runs("cards")
     assert sorted(last["served_triggers"]) == ["drift-b", "manual-c"]
+
+
+async def test_a_drift_alarm_waits_for_a_runs_worth_of_labelled_rows_after_the_change(
+    trainer: Trainer,
+) -> None:
+    await with_rows(trainer, "cards", count=100)  # the spec needs 40 rows; 5 minutes apart
+    worker = trainer.worker()
+    await worker.tick()  # the bootstrap
+    change = T0 + timedelta(minutes=5 * 100)  # right after the rows there are
+    await trainer.trigger("cards", "drift", window_start=change)
+    spec = trainer_spec("cards")[0]
+    await trainer.database["offline_rows"].insert_many(offline_rows(spec, 30, start=change, seed=2))
+    await worker.tick()
+    assert len(trainer.published.results) == 1  # 30 rows since the change: not enough yet
+    assert worker.counts["waiting_for_post_change_rows"] == 1
+    later = change + timedelta(minutes=5 * 30)
+    await trainer.database["offline_rows"].insert_many(offline_rows(spec, 10, start=later, seed=3))
+    await worker.tick()
+    [_, result] = trainer.published.results
+    assert result.data_window is not None
+    # the changed world only: the 40 rows since the change, none from before it
+    assert (result.data_window.row_count, result.data_window.first_event_time) == (40, change)
+
+
+async def test_a_drift_alarm_trains_on_what_there_is_after_waiting_its_limit(
+    trainer: Trainer,
+) -> None:
+    await with_rows(trainer, "cards", count=100)
+    worker = trainer.worker()
+    await worker.tick()
+    change = T0 + timedelta(minutes=5 * 90)  # 10 rows after it
+    await trainer.trigger("cards", "drift", window_start=change)
+    await worker.tick()
+    assert len(trainer.published.results) == 1
+    trainer.clock.advance(seconds=TrainerSettings().post_change_wait_s)
+    await worker.tick()
+    [_, result] = trainer.published.results
+    assert result.data_window is not None
+    assert result.data_window.row_count == 40  # the most recent 40: the spec's minimum
 
 
 async def test_the_schedule_retrains_after_its_period(trainer: Trainer) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
@@ -11,6 +12,7 @@ from driftloop_trainer.policy import (
     bootstrap_trigger,
     may_start,
     needs_bootstrap,
+    needs_post_change_rows,
     schedule_trigger,
     window_start,
 )
@@ -53,6 +55,15 @@ def test_coalesced_triggers_train_from_the_latest_start_asked_for() -> None:
     ]
     assert window_start(triggers) == T0 - 20 * MINUTE
     assert window_start([trigger("manual"), trigger("schedule")]) is None
+
+
+def test_only_automatic_triggers_from_a_change_point_wait_for_post_change_rows() -> None:
+    start = T0 - 20 * MINUTE
+    drift = replace(trigger("drift", start), received_at=T0)
+    assert needs_post_change_rows([drift], T0 + MINUTE, 3600)
+    assert not needs_post_change_rows([drift], T0 + 60 * MINUTE, 3600)  # waited long enough
+    assert not needs_post_change_rows([drift, trigger("manual")], T0 + MINUTE, 3600)
+    assert not needs_post_change_rows([trigger("drift")], T0 + MINUTE, 3600)  # no change point
 
 
 def test_the_schedule_is_due_its_period_after_the_last_start() -> None:

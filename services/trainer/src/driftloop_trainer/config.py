@@ -57,6 +57,13 @@ class TrainerSettings(HttpServiceSettings):
         description="After a failed bootstrap run (a dataset's first model), how long before "
         "the trainer tries again by itself.",
     )
+    post_change_wait_s: float = Field(
+        3600.0,
+        ge=0,
+        description="How long a drift alarm's run waits (wall clock) for the spec's "
+        "min_labelled_rows labelled rows after the change point before it trains on what there "
+        "is.",
+    )
     max_training_rows: int = Field(
         1_000_000,
         ge=10,

@@ -8,7 +8,7 @@ model. The feature service owns the collection and its ``dataset, occurred_at`` 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pandas as pd
 from pymongo import DESCENDING
@@ -36,10 +36,21 @@ class OfflineRows:
         self._rows = database["offline_rows"]
         self._max_rows = max_rows
 
-    async def count(self, dataset: str, columns: Sequence[str], *, up_to: int) -> int:
-        """How many labelled rows of ``dataset`` in ``columns`` exist, counting no further than
-        ``up_to`` (the bootstrap asks whether there are enough, not how many)."""
-        return await self._rows.count_documents(_labelled(dataset, columns), limit=up_to)
+    async def count(
+        self,
+        dataset: str,
+        columns: Sequence[str],
+        *,
+        up_to: int,
+        since: datetime | None = None,
+    ) -> int:
+        """How many labelled rows of ``dataset`` in ``columns`` exist (with an event time from
+        ``since`` on, if given), counting no further than ``up_to`` (the callers ask whether
+        there are enough, not how many)."""
+        query = _labelled(dataset, columns)
+        if since is not None:
+            query["occurred_at"] = {"$gte": since}
+        return await self._rows.count_documents(query, limit=up_to)
 
     async def window(self, dataset: str, columns: Sequence[str], window: timedelta) -> pd.DataFrame:
         """The labelled rows of the ``window`` that ends at the newest labelled row, the most

@@ -7,6 +7,11 @@
   once and that run serves the automatic triggers that were waiting too.
 - **Schedule** (spec ``training.schedule``): a run is due ``schedule`` after the last one
   started (whatever started it); the first model comes from the bootstrap.
+- **Post-change rows**: automatic triggers that start the data at a change point (a drift
+  alarm) wait until the offline store holds ``training.min_labelled_rows`` labelled rows since
+  it, so the run learns the changed world only (labels reach the offline store later than the
+  monitor's alarm); after ``max_wait_s`` they train on what there is. A manual request does
+  not wait.
 - **Bootstrap**: a dataset with no model (no succeeded run here, no champion) is trained once
   its offline store holds ``training.min_labelled_rows`` labelled rows; a failed attempt is
   retried by itself only after ``bootstrap_retry_s``.
@@ -26,6 +31,7 @@ __all__ = [
     "bootstrap_trigger",
     "may_start",
     "needs_bootstrap",
+    "needs_post_change_rows",
     "schedule_trigger",
     "window_start",
 ]
@@ -55,6 +61,15 @@ def may_start(
     return history.last_finished is None or now >= history.last_finished + timedelta(
         seconds=cooldown_s
     )
+
+
+def needs_post_change_rows(pending: Sequence[Trigger], now: datetime, max_wait_s: float) -> bool:
+    """Whether a run for ``pending`` must first see enough labelled rows after its window
+    start: only automatic triggers with a start wait, and not longer than ``max_wait_s``."""
+    if window_start(pending) is None or any(not t.automatic for t in pending):
+        return False
+    received = [t.received_at for t in pending if t.received_at is not None]
+    return not received or now < min(received) + timedelta(seconds=max_wait_s)
 
 
 def window_start(triggers: Sequence[Trigger]) -> datetime | None:

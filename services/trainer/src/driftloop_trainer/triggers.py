@@ -41,6 +41,8 @@ class Trigger:
     window_start: datetime | None = None
     detail: str | None = None
     trace: Mapping[str, str] = field(default_factory=dict)
+    received_at: datetime | None = None
+    """When the trainer recorded it (wall clock); ``None`` until it is recorded."""
 
     @property
     def automatic(self) -> bool:
@@ -79,6 +81,7 @@ class Trigger:
             window_start=document.get("window_start"),
             detail=document.get("detail"),
             trace=document.get("trace") or {},
+            received_at=document.get("received_at"),
         )
 
 

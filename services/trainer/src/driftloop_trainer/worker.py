@@ -29,11 +29,14 @@ from driftloop_trainer.policy import (
     bootstrap_trigger,
     may_start,
     needs_bootstrap,
+    needs_post_change_rows,
     schedule_trigger,
+    window_start,
 )
 from driftloop_trainer.results import Run
 from driftloop_trainer.runner import Runner
 from driftloop_trainer.store import RunStore, TriggerStore
+from driftloop_trainer.triggers import Trigger
 
 __all__ = ["Worker"]
 
@@ -158,11 +161,26 @@ class Worker:
         history = await self._runs.history(dataset)
         if not may_start(pending, history, cooldown, self._clock()):
             return
+        if held and not await self._post_change_rows_ready(dataset, pending, held[1]):
+            self.counts["waiting_for_post_change_rows"] += 1
+            return
         if not await self._leases.acquire(dataset, self._me, self._clock()):
             self.counts["lease_busy"] += 1
             return
         async with self._holding(dataset):
             await self._under_lease(dataset)
+
+    async def _post_change_rows_ready(
+        self, dataset: str, pending: list[Trigger], spec: DatasetSpec
+    ) -> bool:
+        start = window_start(pending)
+        if start is None or not needs_post_change_rows(
+            pending, self._clock(), self._settings.post_change_wait_s
+        ):
+            return True
+        needed = spec.training.min_labelled_rows
+        rows = await self._offline.count(dataset, spec.feature_columns(), up_to=needed, since=start)
+        return rows >= needed
 
     async def _under_lease(self, dataset: str) -> None:
         """Finish what a crashed holder left, then train for what still waits."""
