@@ -34,6 +34,7 @@ class ServingPath:
     trainer: RunningService
     scorer: RunningService
     pids: tuple[int, ...]
+    monitor: RunningService | None = None
 
 
 def start_serving_path(
@@ -41,9 +42,12 @@ def start_serving_path(
     ingestion: RunningService,
     home: Path,
     trainer_env: dict[str, str],
+    *,
+    monitor: bool = False,
 ) -> ServingPath:
-    """Start feature, trainer and scorer side by side on the registry's database and signing
-    key, with consumer groups of their own so they share no offsets with other tests."""
+    """Start feature, trainer and scorer (and the monitor, with ``monitor``) side by side on
+    the registry's database and signing key, with consumer groups of their own so they share no
+    offsets (and the monitor no checkpoint) with other tests."""
     shared = {
         **os.environ,
         "DRIFTLOOP_KAFKA_BOOTSTRAP": registry.env["DRIFTLOOP_KAFKA_BOOTSTRAP"],
@@ -66,7 +70,7 @@ def start_serving_path(
 
     # Side by side: most of a start is waiting for consumer groups to form (~5 s per group on
     # the embedded broker), one group after the other within a service.
-    names = ("feature", "trainer", "scorer")
+    names = ("feature", "trainer", "scorer", *(("monitor",) if monitor else ()))
     with ThreadPoolExecutor(len(names)) as pool:
         futures = {name: pool.submit(start, name) for name in names}
     results = {name: f.result() for name, f in futures.items() if f.exception() is None}
@@ -78,7 +82,13 @@ def start_serving_path(
     started = {name: service for name, (_, service) in results.items()}
     pids = tuple(pid for pid, _ in results.values())
     return ServingPath(
-        registry, ingestion, started["feature"], started["trainer"], started["scorer"], pids
+        registry,
+        ingestion,
+        started["feature"],
+        started["trainer"],
+        started["scorer"],
+        pids,
+        started.get("monitor"),
     )
 
 

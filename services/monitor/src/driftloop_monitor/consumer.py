@@ -116,6 +116,8 @@ class MonitorLoop:
             if fetched:
                 await self._process(fetched)
                 dirty = True
+            else:  # an idle stream still shows a promotion (and resets to it) between batches
+                dirty |= self.monitors.serve_all()
             if dirty and time.monotonic() - last_checkpoint >= interval:
                 dirty = not await self._checkpoint()
                 last_checkpoint = time.monotonic()

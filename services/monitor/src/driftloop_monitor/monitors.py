@@ -93,6 +93,10 @@ class Monitors:
         self._serve(dataset, held)
         return held.monitor
 
+    def serve_all(self) -> bool:
+        """Bring every held monitor in step with its serving versions; whether one changed."""
+        return any([self._serve(dataset, held) for dataset, held in self._held.items()])
+
     def _reference_missing(self, dataset: str) -> bool:
         return any(
             (served := self._models.serving(dataset, alias)) is not None
@@ -100,7 +104,7 @@ class Monitors:
             for alias in ("champion", "shadow")
         )
 
-    def _serve(self, dataset: str, held: _Held) -> None:
+    def _serve(self, dataset: str, held: _Held) -> bool:
         champion = self._serving(dataset, "champion")
         shadow = self._serving(dataset, "shadow")
         served: Served = (
@@ -118,6 +122,8 @@ class Monitors:
             )
             held.monitor.serve(champion, shadow)
             held.served = served
+            return True
+        return False
 
     def _serving(self, dataset: str, alias: ServingAlias) -> ServingModel | None:
         version = self._models.serving(dataset, alias)
