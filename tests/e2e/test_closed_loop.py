@@ -6,8 +6,10 @@ mid-size ones at home) and its labels arrive late: the monitor's performance det
 places the change, waits for enough post-change labels and publishes ``drift detected``; the
 trainer trains version 2 on the data since the change point; the registry registers it and
 promotes it by policy; the scorer swaps it in; the monitor resets to it; and the quality of the
-served predictions recovers. Each step follows the one before, linked by causation ids, and the
-alarm's trace reaches the trainer's run, the registry's promotion and the scorer's swap.
+served predictions recovers. Each step follows the one before, linked by causation ids. From the
+spans the services export, one data event's trace covers ingestion → feature → scorer with the
+monitor's batch linked to it, and the alarm's trace reaches the trainer's run, the registry's
+promotion and the scorer's swap; ``driftloop trace`` prints both.
 """
 
 from __future__ import annotations
@@ -22,8 +24,11 @@ import httpx
 import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
+from typer.testing import CliRunner
 
+from driftloop_cli import tracing as tr
 from driftloop_cli.local.processes import stop
+from driftloop_cli.main import app
 from driftloop_cli.simulation import CardTransactions, Transaction, outcome_of
 from driftloop_contracts import (
     DATA_TOPIC,
@@ -41,6 +46,14 @@ from driftloop_contracts import (
 )
 from tests.e2e.serving import ServingPath, apply_fraud_spec, start_serving_path, wait_for
 from tests.e2e.test_serving_path import champion, champion_predictions, serving
+from tests.e2e.traces import (
+    assert_consistent,
+    exported,
+    in_subtree,
+    is_swap_to,
+    one,
+    traces_dir,
+)
 from tests.integration.conftest import RunningService
 from tests.integration.ingestion.helpers import Record, TopicTail, publish_events, wait_for_spec
 from tests.integration.kafka_helpers import unique
@@ -56,6 +69,7 @@ MAX_AFTER = 6_000  # post-change events the monitor gets to notice the change
 AFTER_SWAP = 1_500  # post-change events served by version 2
 WINDOW = 1_000  # events behind a rolling quality figure
 LOOP_TIMEOUT_S = 180.0
+SPANS_TIMEOUT_S = 30.0  # the services export their spans in batches, every few seconds
 
 
 @pytest.fixture
@@ -98,6 +112,7 @@ async def test_drift_retrains_promotes_and_swaps_a_model_that_recovers_the_quali
     ingestion_service: RunningService,
     serving_path: ServingPath,
     tails: dict[str, TopicTail],
+    tmp_path: Path,
 ) -> None:
     bootstrap = registry_service.env["DRIFTLOOP_KAFKA_BOOTSTRAP"]
     monitor = serving_path.monitor
@@ -178,7 +193,8 @@ async def test_drift_retrains_promotes_and_swaps_a_model_that_recovers_the_quali
     )
     registration = parse(registered, ModelRegistered)
     assert registration.version == 2
-    assert parse(promoted, ModelPromoted).causation_id == registration.event_id
+    promoted_event = parse(promoted, ModelPromoted)
+    assert promoted_event.causation_id == registration.event_id
 
     # 5. version 2 serves the changed world as well as version 1 served the old one
     changed = await upstream.play(AFTER_SWAP)
@@ -194,6 +210,52 @@ async def test_drift_retrains_promotes_and_swaps_a_model_that_recovers_the_quali
     assert {scored[t.event.event_id]["model_version"] for t in changed[-WINDOW:]} == {2}
     assert blind < halves[1] - 0.05, f"version 1 should miss the new fraud: {blind}"
     assert recovered > halves[1] - 0.03, f"not recovered: {recovered} vs {halves[1]} before"
+
+    # 6. the traces: one data event's across the services, the monitor's batch linked to it;
+    # the alarm's through the trainer's run, the registry's promotion and the scorer's swap
+    folder = traces_dir(tmp_path / "traces", services(serving_path))
+    subject = before[-1].event.event_id
+    data_trace = await wait_for(
+        "the monitor's batch in a data event's trace",
+        lambda: exported(folder, subject, lambda n: n.span.service == "monitor"),
+        timeout_s=SPANS_TIMEOUT_S,
+    )
+    (root,) = data_trace.roots
+    nodes = list(root.walk())
+    assert_consistent(nodes)
+    chain = [n for n in nodes if n.relation in ("root", "child") and is_publish(n)]
+    assert [n.span.service for n in chain] == ["ingestion", "feature", "scorer"]
+    assert [n.span.attributes["driftloop.event_type"] for n in chain] == [
+        "data.validated",
+        "features.computed",
+        "prediction",
+    ]
+    assert any(n.relation == "linked from" and n.span.service == "monitor" for n in nodes)
+    alarm_trace = await wait_for(
+        "the swap to v2 in the alarm's trace",
+        lambda: exported(folder, drift.event_id, is_swap_to(2)),
+        timeout_s=SPANS_TIMEOUT_S,
+    )
+    (root,) = alarm_trace.roots
+    nodes = list(root.walk())
+    assert_consistent(nodes)
+    assert (root.span.name, root.span.service) == ("monitor.drift_detected", "monitor")
+    train = one(nodes, "trainer.train")
+    result = one(nodes, "driftloop.trainings.v1 publish")
+    register = one(nodes, "registry.register_training")
+    promote = one(nodes, "driftloop.models.promoted.v1 publish")
+    (swap,) = [n for n in nodes if is_swap_to(2)(n)]
+    for top, below in ((root, train), (train, result), (result, register), (result, promote)):
+        assert in_subtree(top, below), f"{below.span.name} not under {top.span.name}"
+    assert in_subtree(promote, swap)
+    assert swap.span.attributes["driftloop.cause_event_id"] == promoted_event.event_id
+    printed = [
+        CliRunner().invoke(app, ["trace", event_id, "--traces", str(folder)])
+        for event_id in (subject, drift.event_id)
+    ]
+    assert [p.exit_code for p in printed] == [0, 0], [p.output for p in printed]
+    assert "ingestion → feature → scorer" in printed[0].stdout.splitlines()[0]
+    assert printed[1].stdout.splitlines()[0].endswith("monitor → trainer → registry → scorer")
 
 
 class Upstream:
@@ -216,6 +278,22 @@ class Upstream:
         outcomes = [outcome_of(t, timedelta(minutes=30)) for t in self._unlabelled]
         await publish_events(self._bootstrap, OUTCOMES_TOPIC, outcomes)
         self._unlabelled = []
+
+
+def services(path: ServingPath) -> dict[str, RunningService]:
+    assert path.monitor is not None
+    return {
+        "registry": path.registry,
+        "ingestion": path.ingestion,
+        "feature": path.feature,
+        "trainer": path.trainer,
+        "scorer": path.scorer,
+        "monitor": path.monitor,
+    }
+
+
+def is_publish(node: tr.SpanNode) -> bool:
+    return node.span.name.endswith(" publish")
 
 
 def quality(transactions: Sequence[Transaction], scored: dict[str, dict[str, Any]]) -> float:
