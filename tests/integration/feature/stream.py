@@ -6,6 +6,7 @@ import random
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from driftloop_contracts import (
     DataValidated,
@@ -21,10 +22,12 @@ START = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
 CATEGORIES = ["grocery", "restaurant", "travel", "electronics", "fuel", "online_retail"]
 
 
-def fraud_spec(dataset: str) -> tuple[DatasetSpec, SpecApplied]:
-    """The fraud spec as ``dataset``'s, and the event that applies it as version 1."""
+def fraud_spec(dataset: str, **drift: Any) -> tuple[DatasetSpec, SpecApplied]:
+    """The fraud spec as ``dataset``'s (its drift policy changed by ``drift``), and the event
+    that applies it as version 1."""
     document = load_spec(FRAUD).to_document()
     document["name"] = dataset
+    document["drift"] = {**document["drift"], **drift}
     event = SpecApplied(
         event_id=f"spec.applied:{dataset}:1",
         occurred_at=START,

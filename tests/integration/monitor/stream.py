@@ -31,11 +31,9 @@ from driftloop_contracts import (
     PredictionMade,
     SpecApplied,
     TrainingCompleted,
-    spec_digest,
 )
 from driftloop_modeling.reference import SCORE_REFERENCE, numeric_reference
-from driftloop_spec import DatasetSpec, load_spec
-from tests.integration.feature.stream import FRAUD
+from driftloop_spec import DatasetSpec
 from tests.integration.kafka_helpers import produce
 
 START = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
@@ -147,23 +145,6 @@ class Stream:
             source_partition=0,
             source_offset=n,
         )
-
-
-def monitored_spec(dataset: str, **drift: Any) -> tuple[DatasetSpec, SpecApplied]:
-    """The fraud spec as ``dataset``'s version 1, its drift policy changed by ``drift``."""
-    document = load_spec(FRAUD).to_document()
-    document["name"] = dataset
-    document["drift"] = {**document["drift"], **drift}
-    event = SpecApplied(
-        event_id=f"spec.applied:{dataset}:1",
-        occurred_at=START,
-        producer="registry",
-        dataset=dataset,
-        spec_version=1,
-        spec=document,
-        digest=spec_digest(document),
-    )
-    return DatasetSpec.from_document(document), event
 
 
 def lifecycle(stream: Stream, version: int, at: datetime) -> list[tuple[str, Event]]:

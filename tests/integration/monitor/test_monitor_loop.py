@@ -20,11 +20,11 @@ from driftloop_monitor.monitors import Monitors
 from driftloop_monitor.references import ReferenceBook
 from driftloop_runtime import KafkaEventPublisher, ModelCatalog, SpecCatalog, create_mongo_client
 from driftloop_spec import DatasetSpec
+from tests.integration.feature.stream import fraud_spec
 from tests.integration.kafka_helpers import produce, unique
 from tests.integration.monitor.stream import (
     Stream,
     lifecycle,
-    monitored_spec,
     publish_stream,
 )
 from tests.integration.scorer.helpers import read_until
@@ -108,7 +108,7 @@ async def test_a_second_loop_resumes_from_the_first_ones_checkpoint(
         mongo_database=unique("monitor"),
         checkpoint_interval_s=3600,  # only the checkpoint on stopping
     )
-    spec, applied = monitored_spec(unique("cards"))
+    spec, applied = fraud_spec(unique("cards"))
     stream = Stream(spec, 300, 300)
     specs, models, book = SpecCatalog(), ModelCatalog(), ReferenceBook()
     specs.apply(applied)

@@ -16,12 +16,12 @@ from driftloop_cli.local import processes
 from driftloop_cli.local.processes import stop
 from driftloop_contracts import DRIFT_TOPIC, PERFORMANCE_TOPIC, DriftDetected, PerformanceReported
 from tests.integration.conftest import RunningService
+from tests.integration.feature.stream import fraud_spec
 from tests.integration.kafka_helpers import unique
 from tests.integration.monitor.conftest import monitor_env, start_monitor
 from tests.integration.monitor.stream import (
     Stream,
     apply_spec,
-    monitored_spec,
     publish_lifecycle,
     publish_stream,
 )
@@ -55,7 +55,7 @@ async def test_a_killed_monitor_resumes_without_losing_or_recounting_an_event(
     infra: dict[str, str], tmp_path: Path
 ) -> None:
     bootstrap = infra["DRIFTLOOP_KAFKA_BOOTSTRAP"]
-    spec, applied = monitored_spec(unique("cards"), min_post_change_labels=200)
+    spec, applied = fraud_spec(unique("cards"), min_post_change_labels=200)
     await apply_spec(bootstrap, applied)
     stream = Stream(spec, COUNT, CHANGE_AT)
     await publish_lifecycle(bootstrap, stream, 1, stream.when(0))

@@ -4,7 +4,7 @@ dead-lettered, and a new champion's promotion resetting the monitor."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -23,13 +23,13 @@ from driftloop_contracts import (
     PerformanceReported,
 )
 from tests.integration.conftest import RunningService
+from tests.integration.feature.stream import fraud_spec
 from tests.integration.kafka_helpers import produce, unique
 from tests.integration.monitor.conftest import monitor_env, start_monitor
 from tests.integration.monitor.stream import (
     STEP,
     Stream,
     apply_spec,
-    monitored_spec,
     publish_lifecycle,
     publish_stream,
 )
@@ -54,7 +54,7 @@ def monitor(
 
 async def started_stream(bootstrap: str) -> Stream:
     """A dataset with a spec and a champion (version 1, with its reference) and its stream."""
-    spec, applied = monitored_spec(unique("cards"), min_post_change_labels=POST_CHANGE)
+    spec, applied = fraud_spec(unique("cards"), min_post_change_labels=POST_CHANGE)
     await apply_spec(bootstrap, applied)
     stream = Stream(spec, COUNT, CHANGE_AT)
     await publish_lifecycle(bootstrap, stream, 1, stream.when(0))
@@ -143,6 +143,11 @@ async def test_a_bad_record_on_each_input_is_dead_lettered_and_the_rest_is_read(
     assert all(stats["dead_lettered"][topic] >= 2 for topic in topics)
 
 
+def taken(vectors: int) -> Callable[[dict[str, Any]], bool]:
+    """The monitor's status shows version 2, or ``vectors`` vectors of version 1 observed."""
+    return lambda s: bool(s["champion"] == 2 or s["samples"]["vectors"] > vectors)
+
+
 async def test_a_new_champion_resets_the_monitor(
     infra: dict[str, str], monitor: RunningService
 ) -> None:
@@ -166,9 +171,7 @@ async def test_a_new_champion_resets_the_monitor(
             update={"event_id": f"features:after-{n}", "occurred_at": stream.when(301 + n)}
         )
         await publish_stream(bootstrap, [vector], [], [])
-        after = await get_json(
-            monitor, path, lambda s, n=n: s["champion"] == 2 or s["samples"]["vectors"] > 300 + n
-        )
+        after = await get_json(monitor, path, taken(300 + n))
         if after["champion"] == 2:
             break
     assert after["champion"] == 2
