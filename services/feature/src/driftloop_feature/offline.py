@@ -5,8 +5,9 @@ round trip per batch and kind, because the embedded store takes ~4,000 inserted 
 only ~600 single updates/s.
 
 Rows and labels meet whichever comes first: a row looks for labels that waited for it after it
-is inserted, and a label is parked before it looks for its row, so that in any interleaving of
-the two one of them sees the other.
+is inserted; a label looks for its row, and one that finds none is parked and looks once more,
+so that in any interleaving of the two one of them sees the other (and the usual case, a label
+after its row, costs one update and no parking).
 """
 
 from __future__ import annotations
@@ -74,47 +75,64 @@ class OfflineStore:
         return inserted
 
     async def add_labels(self, outcomes: Sequence[OutcomeValidated], now: datetime) -> None:
-        """Park each label, join the ones whose row exists, and expire labels that waited too
+        """Join each label to its row; park the ones whose row has not come yet (they look
+        once more after parking, for a row inserted meanwhile); expire labels that waited too
         long (counted in ``labels_expired``)."""
         if outcomes:
-            expires = now + self._label_wait
-            await self._pending.bulk_write(
-                [
-                    UpdateOne(
-                        {"dataset": o.dataset, "subject_event_id": o.subject_event_id},
-                        {
-                            "$set": {
-                                "label": o.label,
-                                "outcome_event_id": o.event_id,
-                                "received_at": now,
-                                "expires_at": expires,
-                            }
-                        },
-                        upsert=True,
-                    )
-                    for o in outcomes
-                ],
-                ordered=False,
-            )
-            await self._join(
-                [
-                    {
-                        "dataset": o.dataset,
-                        "subject_event_id": o.subject_event_id,
-                        "label": o.label,
-                        "outcome_event_id": o.event_id,
-                    }
-                    for o in outcomes
-                ]
-            )
+            labels = [
+                {
+                    "dataset": o.dataset,
+                    "subject_event_id": o.subject_event_id,
+                    "label": o.label,
+                    "outcome_event_id": o.event_id,
+                }
+                for o in outcomes
+            ]
+            joined = await self._set_labels(labels)
+            waiting = [
+                label
+                for label in labels
+                if (label["dataset"], label["subject_event_id"]) not in joined
+            ]
+            if waiting:
+                await self._park(waiting, now)
+                await self._join(waiting)
         expired = await self._pending.delete_many({"expires_at": {"$lt": now}})
         self.labels_expired += expired.deleted_count
 
+    async def _park(self, labels: Sequence[Document], now: datetime) -> None:
+        expires = now + self._label_wait
+        await self._pending.bulk_write(
+            [
+                UpdateOne(
+                    {"dataset": label["dataset"], "subject_event_id": label["subject_event_id"]},
+                    {
+                        "$set": {
+                            "label": label["label"],
+                            "outcome_event_id": label["outcome_event_id"],
+                            "received_at": now,
+                            "expires_at": expires,
+                        }
+                    },
+                    upsert=True,
+                )
+                for label in labels
+            ],
+            ordered=False,
+        )
+
     async def _join(self, labels: Sequence[Document]) -> None:
-        """Set each label on its row if the row exists; labels that found their row stop
-        waiting."""
+        """Set each parked label on its row if the row exists; those stop waiting."""
         if not labels:
             return
+        joined = await self._set_labels(labels)
+        if joined:
+            found = [{"dataset": d, "subject_event_id": s} for d, s in joined]
+            await self._pending.bulk_write([DeleteMany(query) for query in _subjects(found)])
+
+    async def _set_labels(self, labels: Sequence[Document]) -> set[tuple[str, str]]:
+        """Set each label on its row where the row exists; return the (dataset, subject) of
+        the rows that now have a label."""
         await self._rows.bulk_write(
             [
                 UpdateOne(
@@ -131,14 +149,12 @@ class OfflineStore:
             ordered=False,
         )
         fields = {"_id": False, "dataset": True, "subject_event_id": True, "label_event_id": True}
-        joined = [
-            row
+        return {
+            (row["dataset"], row["subject_event_id"])
             for query in _subjects(labels)
             for row in await self._rows.find(query, fields).to_list()
             if row.get("label_event_id") is not None  # filtered here: see _subjects
-        ]
-        if joined:
-            await self._pending.bulk_write([DeleteMany(query) for query in _subjects(joined)])
+        }
 
     async def _insert_new(self, rows: list[Document]) -> int:
         try:
