@@ -69,6 +69,13 @@ class TrainerSettings(HttpServiceSettings):
         ge=10,
         description="Most labelled rows one run reads (the most recent of its window).",
     )
+    model_threads: int = Field(
+        1,
+        ge=1,
+        le=256,
+        description="Threads a run's fit and evaluation may use (OpenMP, BLAS). One leaves the "
+        "other services their cores: more pay off only with idle cores.",
+    )
     reference_bins: int = Field(
         10, ge=1, le=MAX_BINS, description="Bins of each reference histogram."
     )

@@ -140,6 +140,7 @@ def assemble(
         publisher=publisher,
         signing_key=signing_key,
         bins=settings.reference_bins,
+        model_threads=settings.model_threads,
         clock=clock,
     )
     return Worker(

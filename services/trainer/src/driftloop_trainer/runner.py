@@ -28,7 +28,7 @@ from driftloop_trainer.offline import OfflineRows
 from driftloop_trainer.policy import window_start
 from driftloop_trainer.results import Run, failed_result, succeeded_result
 from driftloop_trainer.store import RunStore, TriggerStore
-from driftloop_trainer.threads import in_daemon_thread
+from driftloop_trainer.threads import in_daemon_thread, with_model_threads
 from driftloop_trainer.training import StepLog, train
 
 __all__ = ["Runner"]
@@ -51,10 +51,12 @@ class Runner:
         publisher: EventPublisher,
         signing_key: bytes | None,
         bins: int,
+        model_threads: int = 1,
         clock: Clock = utc_now,
     ) -> None:
         """Read rows from ``offline``, compare with ``champions``, store models in ``artifacts``
-        (river ones signed with ``signing_key``), summarise features in ``bins`` bins."""
+        (river ones signed with ``signing_key``), summarise features in ``bins`` bins, fit and
+        evaluate with ``model_threads`` threads."""
         self._offline = offline
         self._champions = champions
         self._artifacts = artifacts
@@ -63,6 +65,7 @@ class Runner:
         self._publisher = publisher
         self._key = signing_key
         self._bins = bins
+        self._model_threads = model_threads
         self._clock = clock
 
     async def execute(
@@ -116,7 +119,9 @@ class Runner:
         fitted = partial(
             train, spec, data, champion.model if champion else None, bins=self._bins, log=log
         )
-        outcome = await in_daemon_thread(fitted, name=f"train-{run.run_id}")
+        outcome = await in_daemon_thread(
+            with_model_threads(fitted, self._model_threads), name=f"train-{run.run_id}"
+        )
         with log.step("store"):
             artifact = await self._store(run, outcome.model)
         result = succeeded_result(

@@ -10,7 +10,9 @@ import threading
 from collections.abc import Callable
 from typing import TypeVar
 
-__all__ = ["in_daemon_thread"]
+from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+
+__all__ = ["in_daemon_thread", "with_model_threads"]
 
 T = TypeVar("T")
 
@@ -44,3 +46,15 @@ async def in_daemon_thread(work: Callable[[], T], *, name: str = "trainer-work")
 
     threading.Thread(target=run, name=name, daemon=True).start()
     return await future
+
+
+def with_model_threads(work: Callable[[], T], threads: int) -> Callable[[], T]:
+    """``work`` with the thread pools its model uses (OpenMP, BLAS) capped at ``threads``, in
+    the thread that runs it: with OpenMP's default, a gradient-boosting fit of a few thousand
+    rows took 39 s on a busy 2-core machine, where one thread takes about a second."""
+
+    def limited() -> T:
+        with threadpool_limits(limits=threads):
+            return work()
+
+    return limited
