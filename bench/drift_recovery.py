@@ -66,6 +66,7 @@ from driftloop_cli.demo import (
     DemoOptions,
     DemoOptionsError,
     DemoResult,
+    interrupt_on_sigterm,
     run_demo,
 )
 from driftloop_contracts import DriftDetected
@@ -259,6 +260,7 @@ def main(argv: list[str] | None = None) -> None:
         demo_options(args, Path(), drift=True).validate()
     except DemoOptionsError as error:
         parser.error(str(error))
+    interrupt_on_sigterm()  # a stopped benchmark stops the stack it started
     work = Path(tempfile.mkdtemp(prefix="driftloop-bench-drift-"))
     began, load_before = time.monotonic(), os.getloadavg()[0]
 

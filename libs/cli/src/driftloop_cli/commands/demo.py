@@ -3,15 +3,20 @@ downstream consumer, with live progress, a summary and a plot."""
 
 from __future__ import annotations
 
-import signal
 from pathlib import Path
-from types import FrameType
 from typing import Annotated
 
 import typer
 
 from driftloop_cli.commands._common import EXIT_INVALID, fail
-from driftloop_cli.demo import DEFAULT_HOME, DemoError, DemoOptions, DemoOptionsError, run_demo
+from driftloop_cli.demo import (
+    DEFAULT_HOME,
+    DemoError,
+    DemoOptions,
+    DemoOptionsError,
+    interrupt_on_sigterm,
+    run_demo,
+)
 from driftloop_cli.demo.report import report
 from driftloop_cli.demo.summary import render
 
@@ -81,7 +86,7 @@ def demo(
         options.validate()
     except DemoOptionsError as error:
         fail(f"driftloop demo: {error}", EXIT_INVALID)
-    signal.signal(signal.SIGTERM, _interrupt)  # stop the stack on SIGTERM as on Ctrl-C
+    interrupt_on_sigterm()
     try:
         result = run_demo(options)
     except DemoError as error:
@@ -100,7 +105,3 @@ def demo(
             f"driftloop demo: {missing:,} transactions got no prediction within "
             f"{options.tail_timeout_s:.0f} s after the last one; see {home / 'logs'}"
         )
-
-
-def _interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt

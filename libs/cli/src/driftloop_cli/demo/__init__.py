@@ -21,7 +21,7 @@ from driftloop_cli.demo.model import (
     StackSettings,
     StreamEvent,
 )
-from driftloop_cli.demo.runner import run_demo
+from driftloop_cli.demo.runner import interrupt_on_sigterm, run_demo
 
 __all__ = [
     "DEFAULT_HOME",
@@ -35,5 +35,6 @@ __all__ = [
     "StackHandle",
     "StackSettings",
     "StreamEvent",
+    "interrupt_on_sigterm",
     "run_demo",
 ]

@@ -4,6 +4,7 @@ model, play the live stream while watching predictions and the loop, wait for th
 from __future__ import annotations
 
 import asyncio
+import signal
 import time
 from collections.abc import Coroutine
 from dataclasses import dataclass
@@ -28,10 +29,17 @@ from driftloop_cli.registry_client import RegistryClient, RegistryClientError
 from driftloop_cli.simulation import CardTransactions
 from driftloop_runtime import RuntimeSettings
 
-__all__ = ["run_demo"]
+__all__ = ["interrupt_on_sigterm", "run_demo"]
 
 TICK_S = 0.5  # progress refresh and liveness checks
 HEALTH_EVERY_S = 5.0  # services' /healthz (in the background, never holding the stream)
+
+
+def interrupt_on_sigterm() -> None:
+    """Make SIGTERM interrupt the process as Ctrl-C does, so a ``run_demo`` in progress stops
+    the stack it started (Python's default for SIGTERM ends the process on the spot and leaves
+    the broker, the store and the services running)."""
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
 
 
 def run_demo(options: DemoOptions, progress: Progress | None = None) -> DemoResult:
