@@ -79,14 +79,15 @@ class CountingMonitor:
         return monitor
 
 
-async def run_until(loop: MonitorLoop, dataset: str, outcomes: int) -> dict[str, int]:
-    """Run ``loop`` until its monitor of ``dataset`` was fed ``outcomes`` labels; stop it."""
+async def run_until(loop: MonitorLoop, dataset: str, events: int) -> dict[str, int]:
+    """Run ``loop`` until its monitor of ``dataset`` was fed ``events`` vectors, predictions
+    and labels each (the three topics are read in any order); stop it."""
     stopping = asyncio.Event()
     task = asyncio.create_task(loop.run(stopping))
     try:
         for _ in range(600):
             monitor = loop.monitors.get(dataset)
-            if monitor is not None and monitor.counters()["outcomes"] >= outcomes:
+            if monitor is not None and min(monitor.counters().values()) >= events:
                 break
             await asyncio.sleep(0.1)
     finally:

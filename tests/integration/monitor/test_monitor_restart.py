@@ -109,4 +109,5 @@ async def test_a_killed_monitor_resumes_without_losing_or_recounting_an_event(
     for report in reports:
         by_id[report.event_id].add(report.model_dump_json(exclude={"occurred_at"}))
     assert len(by_id) == uninterrupted["reports"]
-    assert all(len(copies) == 1 for copies in by_id.values())
+    differing = {i: sorted(copies) for i, copies in by_id.items() if len(copies) > 1}
+    assert not differing, f"reports repeated with other contents: {differing}"

@@ -38,7 +38,15 @@ class Rolling:
         return np.fromiter((row[0] for row in self.rows), dtype=np.float64, count=len(self.rows))
 
     def metrics(self, spec: DatasetSpec, max_fpr: float) -> Metrics:
-        """The task's metrics on the rows ({} when there are none)."""
+        """The task's metrics on the rows ({} when there are none), to 12 significant digits:
+        rows of equal event time may come in another order after a restart, and a sum in
+        another order differs in its last bits, which would give a repeated report (same id)
+        other figures."""
+        return {
+            name: float(f"{value:.12g}") for name, value in self._metrics(spec, max_fpr).items()
+        }
+
+    def _metrics(self, spec: DatasetSpec, max_fpr: float) -> Metrics:
         if not self.rows:
             return {}
         labels = [row[1] for row in self.rows]
