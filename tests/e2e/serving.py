@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +21,14 @@ from tests.integration.feature.stream import FRAUD
 from tests.integration.kafka_helpers import unique
 from tests.integration.registry.helpers import client as registry_client
 
-__all__ = ["ServingPath", "apply_fraud_spec", "get_json", "start_serving_path", "wait_for"]
+__all__ = [
+    "ServingPath",
+    "apply_fraud_spec",
+    "get_json",
+    "running_serving_path",
+    "start_serving_path",
+    "wait_for",
+]
 
 
 @dataclass(frozen=True)
@@ -90,6 +97,20 @@ def start_serving_path(
         pids,
         started.get("monitor"),
     )
+
+
+def running_serving_path(
+    registry: RunningService, ingestion: RunningService, home: Path, *, monitor: bool = False
+) -> Iterator[ServingPath]:
+    """The serving path (``start_serving_path``, the trainer polling every second) for as long
+    as a fixture yields it; its processes stopped after."""
+    trainer_env = {"DRIFTLOOP_POLL_INTERVAL_S": "1"}
+    path = start_serving_path(registry, ingestion, home, trainer_env, monitor=monitor)
+    try:
+        yield path
+    finally:
+        for pid in path.pids:
+            stop(pid)
 
 
 async def apply_fraud_spec(registry: RunningService, dataset: str, **training: Any) -> int:

@@ -14,6 +14,7 @@ promotion and the scorer's swap; ``driftloop trace`` prints both.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import AsyncIterator, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
@@ -27,7 +28,6 @@ from sklearn.metrics import roc_auc_score
 from typer.testing import CliRunner
 
 from driftloop_cli import tracing as tr
-from driftloop_cli.local.processes import stop
 from driftloop_cli.main import app
 from driftloop_cli.simulation import CardTransactions, Transaction, outcome_of
 from driftloop_contracts import (
@@ -44,7 +44,7 @@ from driftloop_contracts import (
     ModelRegistered,
     TrainingCompleted,
 )
-from tests.e2e.serving import ServingPath, apply_fraud_spec, start_serving_path, wait_for
+from tests.e2e.serving import ServingPath, apply_fraud_spec, running_serving_path, wait_for
 from tests.e2e.test_serving_path import champion, champion_predictions, serving
 from tests.e2e.traces import (
     assert_consistent,
@@ -76,15 +76,7 @@ SPANS_TIMEOUT_S = 30.0  # the services export their spans in batches, every few 
 def serving_path(
     registry_service: RunningService, ingestion_service: RunningService, tmp_path: Path
 ) -> Iterator[ServingPath]:
-    trainer_env = {"DRIFTLOOP_POLL_INTERVAL_S": "1"}
-    path = start_serving_path(
-        registry_service, ingestion_service, tmp_path, trainer_env, monitor=True
-    )
-    try:
-        yield path
-    finally:
-        for pid in path.pids:
-            stop(pid)
+    yield from running_serving_path(registry_service, ingestion_service, tmp_path, monitor=True)
 
 
 @pytest.fixture
@@ -97,14 +89,8 @@ async def tails(registry_service: RunningService) -> AsyncIterator[dict[str, Top
         MODELS_REGISTERED_TOPIC,
         MODELS_PROMOTED_TOPIC,
     )
-    opened = [TopicTail(bootstrap, topic) for topic in topics]
-    for tail in opened:
-        await tail.__aenter__()
-    try:
-        yield dict(zip(topics, opened, strict=True))
-    finally:
-        for tail in opened:
-            await tail.__aexit__(None, None, None)
+    async with contextlib.AsyncExitStack() as stack:
+        yield {t: await stack.enter_async_context(TopicTail(bootstrap, t)) for t in topics}
 
 
 async def test_drift_retrains_promotes_and_swaps_a_model_that_recovers_the_quality(

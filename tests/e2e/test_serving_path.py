@@ -25,7 +25,6 @@ import pytest
 from bson import ObjectId
 
 from driftloop_artifacts import artifact_id_from_uri
-from driftloop_cli.local.processes import stop
 from driftloop_cli.simulation import CardTransactions, Transaction, outcome_of
 from driftloop_contracts import (
     DATA_TOPIC,
@@ -39,7 +38,7 @@ from tests.e2e.serving import (
     ServingPath,
     apply_fraud_spec,
     get_json,
-    start_serving_path,
+    running_serving_path,
     wait_for,
 )
 from tests.integration.conftest import RunningService
@@ -69,13 +68,7 @@ def serving_path(
     ingestion_service: RunningService,
     tmp_path: Path,
 ) -> Iterator[ServingPath]:
-    trainer_env = {"DRIFTLOOP_POLL_INTERVAL_S": "1"}
-    path = start_serving_path(registry_service, ingestion_service, tmp_path, trainer_env)
-    try:
-        yield path
-    finally:
-        for pid in path.pids:
-            stop(pid)
+    yield from running_serving_path(registry_service, ingestion_service, tmp_path)
 
 
 @pytest.fixture

@@ -18,17 +18,14 @@ from driftloop_cli.demo import (
     StackSettings,
     StreamEvent,
 )
-from driftloop_contracts import DriftDetected, ModelPromoted, ModelRegistered, TrainingCompleted
+from driftloop_contracts import DriftDetected, ModelRegistered, TrainingCompleted
+from tests.unit.cli.demo_builders import promoted
 
 pytestmark = pytest.mark.unit
 
 
 def loop(kind: Any, event: Any, timestamp: float, position: int) -> LoopEvent:
     return LoopEvent(kind, event, timestamp, timestamp, position)
-
-
-def promoted(version: int, alias: str = "champion") -> ModelPromoted:
-    return ModelPromoted.example().model_copy(update={"version": version, "alias": alias})
 
 
 def registered(version: int, run_id: str) -> ModelRegistered:

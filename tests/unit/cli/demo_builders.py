@@ -15,7 +15,7 @@ from driftloop_cli.demo import (
 )
 from driftloop_contracts import DriftDetected, ModelPromoted
 
-__all__ = ["scripted_result"]
+__all__ = ["promoted", "scripted_result"]
 
 START = 1_000.0
 
@@ -41,9 +41,9 @@ def scripted_result(
     ]
     predictions = {e.event_id: _prediction(e, change_at, promoted_at, rng) for e in stream}
     loop = [
-        LoopEvent("promoted", _promoted(1), START, START, 0),
+        LoopEvent("promoted", promoted(1), START, START, 0),
         LoopEvent("drift", DriftDetected.example(), START, START, detected_at),
-        LoopEvent("promoted", _promoted(2), START, START, promoted_at),
+        LoopEvent("promoted", promoted(2), START, START, promoted_at),
     ]
     stack = StackSettings("127.0.0.1:1", "mongodb://127.0.0.1:2", "driftloop", Path("."))
     return DemoResult(
@@ -61,5 +61,6 @@ def _prediction(
     return SeenPrediction(event.event_id, version, score, event.published_at + wait)
 
 
-def _promoted(version: int) -> ModelPromoted:
-    return ModelPromoted.example().model_copy(update={"version": version, "alias": "champion"})
+def promoted(version: int, alias: str = "champion") -> ModelPromoted:
+    """``ModelPromoted.example()`` of ``version`` to ``alias``."""
+    return ModelPromoted.example().model_copy(update={"version": version, "alias": alias})
