@@ -18,6 +18,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from sklearn.metrics import roc_auc_score
 
+from driftloop_cli.demo.quality import roc_auc
 from driftloop_modeling.evaluation import recall_at_fpr
 
 __all__ = [
@@ -95,18 +96,16 @@ class Rolling:
 
 
 def rolling_auc(stream: ScoreStream, window: int = WINDOW, step: int = 100) -> Rolling:
-    """ROC AUC over each ``window`` consecutive scores, every ``step`` scores."""
+    """ROC AUC over each ``window`` consecutive scores, every ``step`` scores (the demo's
+    rolling metric, ``driftloop_cli.demo.quality.roc_auc``; NaN for a one-class window)."""
     ends = np.arange(window, len(stream.truth) + 1, step)
     values = [
-        _auc(stream.truth[end - window : end], stream.scores[end - window : end]) for end in ends
+        roc_auc(stream.truth[end - window : end], stream.scores[end - window : end]) for end in ends
     ]
-    return Rolling(stream.positions[ends - 1], np.array(values, dtype=np.float64))
-
-
-def _auc(truth: NDArray[np.bool_], scores: NDArray[np.float64]) -> float:
-    if truth.all() or not truth.any():
-        return math.nan
-    return float(roc_auc_score(truth, scores))
+    return Rolling(
+        stream.positions[ends - 1],
+        np.array([math.nan if v is None else v for v in values], dtype=np.float64),
+    )
 
 
 @dataclass(frozen=True)

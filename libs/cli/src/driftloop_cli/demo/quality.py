@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from driftloop_cli.demo.model import SeenPrediction, StreamEvent
 
@@ -27,7 +28,7 @@ class RollingPoint:
     """Version that scored the event at ``position``."""
 
 
-def roc_auc(labels: Sequence[bool], scores: Sequence[float]) -> float | None:
+def roc_auc(labels: ArrayLike, scores: ArrayLike) -> float | None:
     """Area under the ROC curve (ties count half); ``None`` when one class is missing."""
     truth, values = np.asarray(labels, dtype=bool), np.asarray(scores, dtype=float)
     positives, negatives = int(truth.sum()), int((~truth).sum())
@@ -51,9 +52,7 @@ def _average_ties(values: np.ndarray, ranks: np.ndarray) -> np.ndarray:
     return averaged
 
 
-def recall_at_fpr(
-    labels: Sequence[bool], scores: Sequence[float], fpr: float = FPR
-) -> float | None:
+def recall_at_fpr(labels: ArrayLike, scores: ArrayLike, fpr: float = FPR) -> float | None:
     """Share of positives caught at the threshold that flags ``fpr`` of the negatives."""
     truth, values = np.asarray(labels, dtype=bool), np.asarray(scores, dtype=float)
     if truth.all() or not truth.any():
