@@ -22,6 +22,7 @@ from driftloop_runtime.delivery import (
     BatchPipeline,
     PartitionHooks,
     one_by_one,
+    parse_records,
     subscribe_batches,
 )
 from driftloop_runtime.http import HttpServiceSettings, serve_http
@@ -85,6 +86,7 @@ __all__ = [
     "follow_specs",
     "one_by_one",
     "open_database",
+    "parse_records",
     "read_at",
     "read_partitions",
     "read_topic",

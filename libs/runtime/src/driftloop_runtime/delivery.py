@@ -44,6 +44,7 @@ __all__ = [
     "BatchPipeline",
     "PartitionHooks",
     "one_by_one",
+    "parse_records",
     "skip_decoding",
     "subscribe_batches",
 ]
@@ -100,15 +101,7 @@ class BatchPipeline(Generic[E]):
 
     def parse(self, records: Sequence[SourceRecord]) -> tuple[list[Incoming[E]], list[Rejection]]:
         """Split records into valid events and rejections for the ones that break the contract."""
-        valid: list[Incoming[E]] = []
-        rejected: list[Rejection] = []
-        for record in records:
-            try:
-                valid.append(Incoming(self._contract.model_validate_json(record.value), record))
-            except ValidationError as error:
-                reason = f"does not match {self._contract.__name__}: {error}"
-                rejected.append(Rejection(record, reason, error_type="contract"))
-        return valid, rejected
+        return parse_records(self._contract, records)
 
     async def _handle(self, batch: Sequence[Incoming[E]]) -> BatchResult:
         try:
@@ -123,6 +116,27 @@ class BatchPipeline(Generic[E]):
                 return BatchResult(rejections=(_handler_rejection(batch[0], error),))
             middle = len(batch) // 2
             return await self._handle(batch[:middle]) + await self._handle(batch[middle:])
+
+
+def parse_records(
+    contract: type[E], records: Sequence[SourceRecord]
+) -> tuple[list[Incoming[E]], list[Rejection]]:
+    """Split ``records`` into ``contract`` events and rejections for the ones that break it
+    (the validation error is the reason, ``error_type`` is ``contract``).
+
+    Args:
+        contract: The event model of the records' topic.
+        records: The consumed records, in order.
+    """
+    valid: list[Incoming[E]] = []
+    rejected: list[Rejection] = []
+    for record in records:
+        try:
+            valid.append(Incoming(contract.model_validate_json(record.value), record))
+        except ValidationError as error:
+            reason = f"does not match {contract.__name__}: {error}"
+            rejected.append(Rejection(record, reason, error_type="contract"))
+    return valid, rejected
 
 
 def one_by_one(step: Callable[[E], Awaitable[Sequence[Outgoing]]]) -> BatchHandler[E]:

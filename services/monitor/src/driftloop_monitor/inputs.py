@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiokafka import ConsumerRecord, TopicPartition
-from pydantic import ValidationError
 
 from driftloop_contracts import (
     FEATURES_TOPIC,
@@ -19,7 +18,7 @@ from driftloop_contracts import (
     PredictionMade,
 )
 from driftloop_monitor.monitoring import Seen
-from driftloop_runtime import Rejection, SourceRecord
+from driftloop_runtime import Rejection, SourceRecord, parse_records
 
 __all__ = ["INPUTS", "DatasetBatch", "route"]
 
@@ -61,21 +60,9 @@ def route(
     rejections with the validation error as their reason."""
     batches: dict[str, DatasetBatch] = defaultdict(DatasetBatch)
     rejected: list[Rejection] = []
-    for source in _sources(fetched):
-        contract = INPUTS[source.topic]
-        try:
-            event = contract.model_validate_json(source.value)
-        except ValidationError as error:
-            reason = f"does not match {contract.__name__}: {error}"
-            rejected.append(Rejection(source, reason, error_type="contract"))
-            continue
-        batches[event.dataset].add(event, source)
+    for tp, records in fetched.items():
+        parsed, broken = parse_records(INPUTS[tp.topic], [SourceRecord.of(r) for r in records])
+        for item in parsed:
+            batches[item.event.dataset].add(item.event, item.source)
+        rejected += broken
     return dict(batches), rejected
-
-
-def _sources(
-    fetched: Mapping[TopicPartition, Sequence[ConsumerRecord[Any, Any]]],
-) -> Iterable[SourceRecord]:
-    for records in fetched.values():
-        for record in records:
-            yield SourceRecord.of(record)
