@@ -168,9 +168,11 @@ class DatasetMonitor:
         champion = self._champion
         shadow = self._shadow[0] if self._shadow else None
         mine: list[Seen[PredictionMade]] = []
+        newest = float("-inf")
         for seen in predictions:
-            event = seen.event
-            self._horizon.saw("predictions", seen.partition, _ts(event))
+            event, at = seen.event, _ts(seen.event)
+            newest = max(newest, at)
+            self._horizon.saw("predictions", seen.partition, at)
             if champion is None or event.model_version not in (champion.version, shadow):
                 self._count("predictions_of_other_versions")
                 continue
@@ -179,9 +181,9 @@ class DatasetMonitor:
                 continue
             if event.model_version == champion.version:
                 mine.append(seen)
-                self._made_at(_ts(event))
+                self._made_at(at)
             pending = Pending(
-                _ts(event),
+                at,
                 event.model_version,
                 event.prediction,
                 self._scores(event),
@@ -194,19 +196,21 @@ class DatasetMonitor:
         if champion is not None and mine and champion.score_watches:
             score = np.asarray([[self._score(s.event)] for s in mine], dtype=np.float64)
             self._feed(champion.scores, champion.score_watches, score, _where(mine))
-        self._advance(max(_ts(p.event) for p in predictions))
+        self._advance(newest)
         self._settle()
 
     def observe_outcomes(self, outcomes: Sequence[Seen[OutcomeValidated]]) -> None:
         """Feed a batch of validated outcomes: joined to predictions, errors to the detectors."""
+        newest = float("-inf")
         for seen in outcomes:
-            event = seen.event
-            self._horizon.saw("outcomes", seen.partition, _ts(event))
-            joined = self._join.add_label(event.subject_event_id, _ts(event), event.label)
+            event, at = seen.event, _ts(seen.event)
+            newest = max(newest, at)
+            self._horizon.saw("outcomes", seen.partition, at)
+            joined = self._join.add_label(event.subject_event_id, at, event.label)
             if joined is not None:
                 self._joined(joined)
         if outcomes:
-            self._advance(max(_ts(o.event) for o in outcomes))
+            self._advance(newest)
             self._settle()
 
     def drain(self) -> list[DriftDetected | PerformanceReported]:
