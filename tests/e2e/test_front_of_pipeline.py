@@ -217,7 +217,7 @@ def expected_features(spec: DatasetSpec, valid: list[DataEvent]) -> dict[str, li
         )
         for e in valid
     ]
-    computed = compute_features(spec, rows, EntityWindows())
+    computed = compute_features(spec, rows, EntityWindows(lateness=spec.lateness.events))
     return {e.event_id: computed.values[i].tolist() for i, e in enumerate(valid)}
 
 

@@ -52,6 +52,7 @@ _SPEC: dict[str, JsonValue] = {
         "min_post_change_labels": 200,
     },
     "promotion": {"metric": "roc_auc", "min_improvement": 0.005, "mode": "automatic"},
+    "lateness": {"events": "5m", "labels": "7d"},
 }
 
 

@@ -88,7 +88,7 @@ async def promote(
 
 def vectors(spec: DatasetSpec, events: list[DataValidated]) -> list[FeaturesComputed]:
     """The feature service's vectors for ``events`` (computed in order from empty windows)."""
-    computed = compute_features(spec, events, EntityWindows())
+    computed = compute_features(spec, events, EntityWindows(lateness=spec.lateness.events))
     return [
         FeaturesComputed(
             event_id=f"features:{event.subject_event_id}",

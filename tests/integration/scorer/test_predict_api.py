@@ -63,7 +63,8 @@ async def test_predict_answers_with_the_features_the_feature_service_computes(
     assert answer.status_code == 200, answer.text
     body = answer.json()
     # what the feature service computes for this event arriving after the same history
-    served = compute_features(spec, [*history, event], EntityWindows()).values[-1:]
+    windows = EntityWindows(lateness=spec.lateness.events)
+    served = compute_features(spec, [*history, event], windows).values[-1:]
     assert body["features_hash"] == feature_hashes(list(spec.feature_columns()), served)[0]
     assert body["event_id"] == f"prediction:{spec.name}:1:{event.event_id}"
     assert (body["model_version"], body["shadow"], body["source_topic"]) == (1, False, None)

@@ -272,11 +272,42 @@ def test_the_same_events_in_the_same_order_give_the_same_features_and_state() ->
     assert state_1 == state_2
 
 
+def test_a_changed_lateness_applies_from_the_next_event_on() -> None:
+    windows = EntityWindows(lateness=5)
+    spec = aggregates()
+    serve(
+        spec,
+        windows,
+        [
+            event("a1", seconds=5, v=1.0),
+            event("a2", seconds=8, v=2.0),
+            event("a3", seconds=22, v=4.0),  # keeps (22 - 10 - 5, 22] = (7, 22]: a1 is dropped
+        ],
+    )
+    windows.lateness = 10  # a new spec version's lateness
+    later = serve(
+        spec,
+        windows,
+        [
+            event("x1", seconds=12.5, v=8.0),  # 9.5s behind: late now, too late before
+            event("a4", seconds=22, v=16.0),  # (12, 22] = {x1, a3, a4}: x1 was kept
+        ],
+    )
+    assert later.arrivals == ("late", "on_time")
+    # x1's window (2.5, 12.5] lacks a1, which the shorter bound had already dropped.
+    assert rows_of(later, "n", "sum") == [[2.0, 10.0], [3.0, 28.0]]
+    assert (windows.lateness, windows.late, windows.too_late) == (10, 1, 0)
+
+
 def test_windows_refuse_bad_bounds() -> None:
     with pytest.raises(ValueError, match="max_entities must be at least 1"):
         EntityWindows(max_entities=0)
     with pytest.raises(ValueError, match="lateness must be at least 0"):
         EntityWindows(lateness=-1)
+    windows = EntityWindows()
+    with pytest.raises(ValueError, match="lateness must be at least 0"):
+        windows.lateness = -1
+    assert windows.lateness == 300
 
 
 def test_serve_refuses_a_batch_that_does_not_add_up() -> None:

@@ -10,6 +10,7 @@ import pytest
 from driftloop_contracts import DataValidated
 from driftloop_features import DataRow, EntityWindows, FieldValue, compute_features
 from driftloop_scorer.online import RecentEvents
+from driftloop_spec import DatasetSpec
 
 from .helpers import FRAUD, T0, validated
 from .test_loading import catalog
@@ -35,16 +36,27 @@ def request(card: int, at_s: int) -> DataRow:
     return DataRow("req-1", f"card-{card}", T0 + timedelta(seconds=at_s), fields)
 
 
-def recent_of(events: list[DataValidated], max_entities: int = 100) -> RecentEvents:
-    recent = RecentEvents(catalog(), max_entities=max_entities, lateness_s=300)
+def recent_of(
+    events: list[DataValidated], max_entities: int = 100, spec: DatasetSpec = FRAUD
+) -> RecentEvents:
+    recent = RecentEvents(catalog(spec), max_entities=max_entities)
     recent.add(events)
     return recent
+
+
+def fraud_late_by(events: str) -> DatasetSpec:
+    """The fraud spec with another ``lateness.events``."""
+    document = FRAUD.to_document()
+    return DatasetSpec.from_document(
+        {**document, "lateness": {**document["lateness"], "events": events}}
+    )
 
 
 def test_a_requests_features_are_the_feature_services_for_it_arriving_next() -> None:
     events = stream(300, cards=4)
     row = request(card=2, at_s=600 * 300)
-    expected = compute_features(FRAUD, [*events, row], EntityWindows(lateness=300)).values[-1]
+    windows = EntityWindows(lateness=FRAUD.lateness.events)
+    expected = compute_features(FRAUD, [*events, row], windows).values[-1]
     recent = recent_of(events)
     np.testing.assert_array_equal(recent.features(FRAUD, row)[0], expected)
 
@@ -64,6 +76,12 @@ def test_events_past_the_longest_window_and_lateness_are_not_kept() -> None:
     assert held == {"fraud": (24 * 3600 + 300) // 600 + 1}
 
 
+def test_the_history_and_horizon_follow_the_specs_lateness() -> None:
+    recent = recent_of(stream(400, cards=1), spec=fraud_late_by("1h"))
+    assert recent.counts()["events_held"] == {"fraud": (24 * 3600 + 3600) // 600 + 1}
+    assert recent.horizon_s() == 24 * 3600 + 3600
+
+
 def test_the_least_recently_updated_entities_are_evicted_past_the_bound() -> None:
     events = [validated(n, n, T0 + timedelta(minutes=n)) for n in range(5)]
     recent = recent_of(events, max_entities=3)
@@ -73,11 +91,11 @@ def test_the_least_recently_updated_entities_are_evicted_past_the_bound() -> Non
 
 
 def test_windowed_features_wait_for_the_history_to_be_read() -> None:
-    recent = RecentEvents(catalog(), max_entities=10, lateness_s=300)
+    recent = RecentEvents(catalog(), max_entities=10)
     assert recent.unready(FRAUD) == "the per-entity history is still being read; retry shortly"
     recent.caught_up = True
     assert recent.unready(FRAUD) is None
-    off = RecentEvents(catalog(), max_entities=10, lateness_s=300, enabled=False)
+    off = RecentEvents(catalog(), max_entities=10, enabled=False)
     assert "DRIFTLOOP_PREDICT_STATE=false" in str(off.unready(FRAUD))
 
 

@@ -117,10 +117,8 @@ class EntityWindows:
         """
         if max_entities < 1:
             raise ValueError(f"max_entities must be at least 1, got {max_entities}")
-        if lateness < 0:
-            raise ValueError(f"lateness must be at least 0 seconds, got {lateness}")
         self._max_entities = max_entities
-        self._lateness = lateness
+        self._lateness = _checked_lateness(lateness)
         self._entities: OrderedDict[str, Entity] = OrderedDict()
         self._held = 0
         self.evictions = 0
@@ -135,8 +133,21 @@ class EntityWindows:
 
     @property
     def lateness(self) -> int:
-        """Seconds an event may lag its entity's newest event and still be inserted."""
+        """Seconds an event may lag its entity's newest event and still be inserted.
+
+        Setting it (a new spec version may change a dataset's lateness) applies from the next
+        event on, to placing and pruning alike. Nothing already held is redone: after a longer
+        lateness, a late event older than the previous bound is served over what the state still
+        holds, whose window may lack events the shorter bound had already pruned.
+
+        Raises:
+            ValueError: If set below 0.
+        """
         return self._lateness
+
+    @lateness.setter
+    def lateness(self, seconds: int) -> None:
+        self._lateness = _checked_lateness(seconds)
 
     @property
     def events_held(self) -> int:
@@ -292,6 +303,12 @@ class EntityWindows:
             windows._held += len(times)
         windows.evictions, windows.late, windows.too_late, windows.duplicates = checkpoint.counters
         return windows
+
+
+def _checked_lateness(seconds: int) -> int:
+    if seconds < 0:
+        raise ValueError(f"lateness must be at least 0 seconds, got {seconds}")
+    return seconds
 
 
 def _check_batch(

@@ -42,6 +42,7 @@ from driftloop_spec.fields import (
     StringField,
 )
 from driftloop_spec.label import LabelSpec
+from driftloop_spec.lateness import LatenessSpec
 from driftloop_spec.loader import load_spec, parse_spec
 from driftloop_spec.metrics import METRICS, higher_is_better, metrics_for
 from driftloop_spec.promotion import PromotionPolicy
@@ -67,6 +68,7 @@ __all__ = [
     "HourOfDayFeature",
     "IntField",
     "LabelSpec",
+    "LatenessSpec",
     "Log1pFeature",
     "ModelSpec",
     "OneHotFeature",

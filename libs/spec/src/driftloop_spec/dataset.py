@@ -29,6 +29,7 @@ from driftloop_spec.estimator import ModelSpec
 from driftloop_spec.features import Feature
 from driftloop_spec.fields import FieldSpec
 from driftloop_spec.label import LabelSpec
+from driftloop_spec.lateness import LatenessSpec
 from driftloop_spec.promotion import PromotionPolicy
 from driftloop_spec.training import TrainingSpec
 
@@ -59,6 +60,10 @@ class DatasetSpec(SpecModel):
     training: TrainingSpec = Field(description="The training window, holdout and schedule.")
     drift: DriftPolicy = Field(description="The drift detectors and their policy.")
     promotion: PromotionPolicy = Field(description="When and how a candidate is promoted.")
+    lateness: LatenessSpec = Field(
+        default_factory=LatenessSpec,
+        description="How late data events and labels may arrive (defaults: '5m' and '7d').",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:

@@ -22,12 +22,6 @@ class FeatureSettings(HttpServiceSettings):
     max_entities: int = Field(
         100_000, ge=1, description="Most entities whose windows one partition's state keeps."
     )
-    lateness_s: float = Field(
-        300.0,
-        ge=0,
-        description="How far behind an entity's newest event an event may arrive "
-        "and still be placed in its windows in event-time order.",
-    )
     label_wait_s: float = Field(
         7 * 24 * 3600.0,
         gt=0,

@@ -47,7 +47,6 @@ def create_app(settings: FeatureSettings) -> FastAPI:
                 await follow_specs(parts),
                 settings,
                 max_entities=settings.max_entities,
-                lateness_s=settings.lateness_s,
             )
             # Three groups: the features themselves, and the offline store's two writers, which
             # consume the published vectors and the labels apart, so a slow store never holds a

@@ -49,6 +49,9 @@ class OnlineFeatures:
     The windows of a partition are rebuilt from the log when the partition is assigned (replay
     of the validated events up to where consumption resumes), so a restarted service computes
     the same features as one that never stopped; a revoked partition's windows are dropped.
+    Each dataset's windows place late events within its spec's ``lateness.events``; when a new
+    spec version changes it, held windows take the new value from their next event on (what
+    they already hold is not redone, see ``EntityWindows.lateness``).
     """
 
     def __init__(
@@ -57,14 +60,12 @@ class OnlineFeatures:
         settings: RuntimeSettings,
         *,
         max_entities: int,
-        lateness_s: float,
     ) -> None:
         """Features by ``catalog``'s specs; windows bounded by ``max_entities`` per partition
-        and dataset, late events placed in order within ``lateness_s``."""
+        and dataset."""
         self._catalog = catalog
         self._settings = settings
         self._max_entities = max_entities
-        self._lateness = round(lateness_s)
         self._windows: dict[tuple[int, str], EntityWindows] = {}
         self._to_rebuild: dict[TopicPartition, int] = {}
         self.counts: Counter[str] = Counter()
@@ -96,9 +97,8 @@ class OnlineFeatures:
                 ]
                 continue
             version, spec = held
-            computed = compute_features(
-                spec, [i.event for i in items], self._state(partition, dataset)
-            )
+            windows = self._state(partition, dataset, spec.lateness.events)
+            computed = compute_features(spec, [i.event for i in items], windows)
             self._count(computed.stats)
             columns = list(computed.columns)
             outputs += [
@@ -137,13 +137,13 @@ class OnlineFeatures:
             self.counts["replayed"] += len(chunk)
             await asyncio.sleep(0)
 
-    def _state(self, partition: int, dataset: str) -> EntityWindows:
+    def _state(self, partition: int, dataset: str, lateness: int) -> EntityWindows:
         key = (partition, dataset)
         if key not in self._windows:
-            self._windows[key] = EntityWindows(
-                max_entities=self._max_entities, lateness=self._lateness
-            )
-        return self._windows[key]
+            self._windows[key] = EntityWindows(max_entities=self._max_entities, lateness=lateness)
+        windows = self._windows[key]
+        windows.lateness = lateness  # a new spec version may have changed it
+        return windows
 
     def _count(self, stats: object) -> None:
         for name in ("events", "late", "too_late", "duplicates", "evicted", "unfilled"):

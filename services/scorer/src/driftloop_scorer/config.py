@@ -42,12 +42,6 @@ class ScorerSettings(HttpServiceSettings):
         ge=1,
         description="Most entities per dataset whose recent events the predict API keeps.",
     )
-    lateness_s: float = Field(
-        300.0,
-        ge=0,
-        description="The feature service's lateness: how far behind an entity's newest event an "
-        "event is still placed in its windows. Set both to the same value.",
-    )
     predict_state: bool = Field(
         True,
         description="Keep the per-entity history the predict API computes windowed features "

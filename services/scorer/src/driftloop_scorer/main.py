@@ -72,7 +72,6 @@ def create_app(settings: ScorerSettings) -> FastAPI:
             recent = RecentEvents(
                 specs,
                 max_entities=settings.max_entities,
-                lateness_s=settings.lateness_s,
                 enabled=settings.predict_state,
             )
             app.state.scorer, app.state.table, app.state.specs = scorer, table, specs

@@ -3,8 +3,8 @@
 Services talk only through Kafka, so the scorer keeps its own copy of what the windowed features
 need: every replica reads every partition of the validated data topic (no consumer group), so
 any replica answers for any entity. Per dataset it keeps, for at most ``max_entities`` entities
-(least recently updated evicted first), the events within the spec's longest window plus the
-lateness of the entity's newest event, with only the fields the aggregates read.
+(least recently updated evicted first), the events within the spec's longest window plus its
+``lateness.events`` of the entity's newest event, with only the fields the aggregates read.
 
 A request's features are computed by replaying the entity's kept events, then the request's,
 through fresh windows with the feature service's own code (``compute_features``): the same
@@ -48,14 +48,11 @@ class _History:
 class RecentEvents:
     """Per dataset and entity, the recent validated events the windowed features read."""
 
-    def __init__(
-        self, specs: SpecCatalog, *, max_entities: int, lateness_s: float, enabled: bool = True
-    ) -> None:
+    def __init__(self, specs: SpecCatalog, *, max_entities: int, enabled: bool = True) -> None:
         """Keep what ``specs``' aggregates need; ``enabled`` false: nothing is read."""
         self._specs = specs
         self.enabled = enabled
         self._max_entities = max_entities
-        self._lateness = round(lateness_s)
         self._held: dict[str, OrderedDict[str, _History]] = {}
         self.caught_up = False
         self.events = 0
@@ -64,16 +61,15 @@ class RecentEvents:
         """Keep ``events`` (in arrival order) where their dataset has windowed features."""
         for event in events:
             held = self._specs.get(event.dataset)
-            aggregates = _aggregates(held[1]) if held is not None else []
-            if aggregates:
-                self._keep(event, aggregates)
+            if held is not None and _aggregates(held[1]):
+                self._keep(event, held[1])
             self.events += 1
 
     def horizon_s(self) -> int:
-        """How far back any spec's windows reach (longest window plus the lateness)."""
+        """How far back the specs' windows reach: the most of any spec's longest window plus
+        that spec's lateness."""
         specs = (self._specs.get(dataset) for dataset in self._specs.datasets())
-        windows = [a.window for held in specs if held for a in _aggregates(held[1])]
-        return max(windows, default=0) + self._lateness
+        return max((_reach_s(held[1]) for held in specs if held), default=0)
 
     def clear(self) -> None:
         """Forget every event kept (before reading the topic again)."""
@@ -93,7 +89,7 @@ class RecentEvents:
         entity's kept events; the kept events are not changed."""
         entity = self._held.get(spec.name, OrderedDict()).get(row.entity_id)
         history = [kept for _, kept in entity.rows] if entity is not None else []
-        windows = EntityWindows(max_entities=1, lateness=self._lateness)
+        windows = EntityWindows(max_entities=1, lateness=spec.lateness.events)
         return compute_features(spec, [*history, row], windows).values[-1:]
 
     def counts(self) -> dict[str, object]:
@@ -107,25 +103,32 @@ class RecentEvents:
             "events_held": {d: sum(len(h.rows) for h in e.values()) for d, e in held},
         }
 
-    def _keep(self, event: DataValidated, aggregates: list[AggregateFeature]) -> None:
+    def _keep(self, event: DataValidated, spec: DatasetSpec) -> None:
         entities = self._held.setdefault(event.dataset, OrderedDict())
         history = entities.pop(event.entity_id, None) or _History()
         entities[event.entity_id] = history  # now the most recently updated
         if len(entities) > self._max_entities:
             entities.popitem(last=False)
-        names = {a.field for a in aggregates if a.field is not None}
+        names = {a.field for a in _aggregates(spec) if a.field is not None}
         fields = {name: event.fields[name] for name in names if name in event.fields}
         time_us = event_time_us(event.occurred_at)
         row = DataRow(event.event_id, event.entity_id, event.occurred_at, fields)
         history.rows.append((time_us, row))
         history.newest_us = max(history.newest_us, time_us)
-        horizon = (max(a.window for a in aggregates) + self._lateness) * SECOND_US
+        horizon = _reach_s(spec) * SECOND_US
         while history.rows[0][0] < history.newest_us - horizon:
             history.rows.popleft()
 
 
 def _aggregates(spec: DatasetSpec) -> list[AggregateFeature]:
     return [f for f in spec.features if isinstance(f, AggregateFeature)]
+
+
+def _reach_s(spec: DatasetSpec) -> int:
+    """How far behind an entity's newest event ``spec``'s windows read: the feature service
+    keeps as much (its longest window plus its lateness); 0 without windowed features."""
+    windows = [a.window for a in _aggregates(spec)]
+    return max(windows) + spec.lateness.events if windows else 0
 
 
 async def follow_validated(settings: RuntimeSettings, recent: RecentEvents) -> None:
