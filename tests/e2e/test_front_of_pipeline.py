@@ -5,7 +5,7 @@ ingestion's HTTP API, valid, invalid in each way ingestion checks, and repeated.
 feature vector per valid event (the values one uninterrupted computation over the valid events
 gives), a dead letter with its reason per invalid Kafka event (an invalid HTTP event is answered,
 not dead-lettered), nothing for a repeat, and the labelled rows in the feature service's offline
-store with exactly the features that were served.
+store, as training reads them, with exactly the features that were served.
 """
 
 from __future__ import annotations
@@ -18,7 +18,9 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pandas as pd
 import pytest
+from pymongo import AsyncMongoClient
 
 from driftloop_contracts import (
     DATA_TOPIC,
@@ -32,10 +34,13 @@ from driftloop_contracts import (
     Event,
     FeaturesComputed,
     OutcomeEvent,
+    OutcomeValidated,
 )
 from driftloop_contracts.types import FieldValue
 from driftloop_features import DataRow, EntityWindows, compute_features
+from driftloop_offline import LABEL, SUBJECT, LabelJoin, OfflineReader, OfflineWriter
 from driftloop_runtime import RuntimeSettings, create_mongo_client
+from driftloop_runtime.mongo import Document
 from driftloop_spec import DatasetSpec, parse_spec
 from tests.integration.conftest import RunningService
 from tests.integration.ingestion.helpers import (
@@ -71,7 +76,7 @@ class Scenario:
         self.ds = ds
         self.rng = random.Random(11)
         self.valid: list[DataEvent] = []
-        self.labels: dict[str, tuple[bool, str]] = {}  # subject id: label, label_event_id
+        self.labels: dict[str, bool] = {}  # subject id: label
         self.outcomes: list[str] = []  # ids of the valid outcomes
 
     def id(self, name: str) -> str:
@@ -126,7 +131,7 @@ class Scenario:
                     self.event(f"{prefix}{c}-{n}", f"{prefix}{c}", minute, label=label, extra=extra)
                 )
                 if label is not None:
-                    self.labels[own[-1].event_id] = (label, own[-1].event_id)
+                    self.labels[own[-1].event_id] = label
             made.append(own)
             self.valid += own
         return made
@@ -156,7 +161,7 @@ class Scenario:
             assert isinstance(label, bool)
             self.outcomes.append(outcome.event_id)
             if any(e.event_id == subject_id for e in self.valid):
-                self.labels[subject_id] = (label, f"outcome.validated:{outcome.event_id}")
+                self.labels[subject_id] = label
         return outcome
 
 
@@ -221,26 +226,53 @@ def expected_features(spec: DatasetSpec, valid: list[DataEvent]) -> dict[str, li
     return {e.event_id: computed.values[i].tolist() for i, e in enumerate(valid)}
 
 
-async def offline_rows(
-    feature: RunningService, ds: str, *, rows: int, labelled: int
-) -> dict[str, dict[str, Any]]:
-    """The feature service's offline rows of ``ds`` by subject event id, once there are
-    ``rows`` of them with ``labelled`` labelled (or after the timeout)."""
-    database = feature.env["DRIFTLOOP_MONGO_DATABASE"]
+def offline_store(feature: RunningService) -> AsyncMongoClient[Document]:
+    """A client of the feature service's document store."""
     settings = RuntimeSettings(
-        mongo_uri=feature.env["DRIFTLOOP_MONGO_URI"], mongo_database=database
+        mongo_uri=feature.env["DRIFTLOOP_MONGO_URI"],
+        mongo_database=feature.env["DRIFTLOOP_MONGO_DATABASE"],
     )
-    mongo = create_mongo_client(settings, appname="tests")
+    return create_mongo_client(settings, appname="tests")
+
+
+async def offline_rows(feature: RunningService, spec: DatasetSpec, *, rows: int) -> pd.DataFrame:
+    """The feature service's labelled offline rows of ``spec``'s dataset as training reads
+    them, once there are ``rows`` of them (or after the timeout)."""
+    mongo = offline_store(feature)
     try:
-        collection = mongo[database]["offline_rows"]
+        reader = OfflineReader(mongo[feature.env["DRIFTLOOP_MONGO_DATABASE"]], max_rows=10_000)
+        join, span = LabelJoin.of(spec.lateness), timedelta(seconds=spec.training.window)
         deadline = asyncio.get_running_loop().time() + TIMEOUT_S
         while True:
-            stored = {r["subject_event_id"]: r async for r in collection.find({"dataset": ds})}
-            with_label = sum(r["label"] is not None for r in stored.values())
-            done = len(stored) >= rows and with_label >= labelled
-            if done or asyncio.get_running_loop().time() > deadline:
-                return stored
+            frame = await reader.window(spec.name, spec.feature_columns(), join, span)
+            if len(frame) >= rows or asyncio.get_running_loop().time() > deadline:
+                return frame
             await asyncio.sleep(0.3)
+    finally:
+        await mongo.close()
+
+
+async def label_in_store(feature: RunningService, ds: str, subjects: set[str]) -> None:
+    """Store a label for each of ``subjects`` in the feature service's offline store, as it
+    stores a validated outcome (an unlabelled row is read only once it has a label)."""
+    outcomes = [
+        OutcomeValidated.example().model_copy(
+            update={
+                "event_id": f"validated:{ds}-late-{subject}",
+                "occurred_at": START + timedelta(days=1),
+                "dataset": ds,
+                "subject_event_id": subject,
+                "label": False,
+            }
+        )
+        for subject in sorted(subjects)
+    ]
+    mongo = offline_store(feature)
+    try:
+        writer = OfflineWriter(
+            mongo[feature.env["DRIFTLOOP_MONGO_DATABASE"]], label_wait=timedelta(days=7)
+        )
+        await writer.add_labels(outcomes, datetime.now(UTC))
     finally:
         await mongo.close()
 
@@ -460,12 +492,14 @@ async def test_valid_events_become_one_vector_each_invalid_ones_dead_letters_rep
         assert all(v.feature_names == list(spec.feature_columns()) for v in copies)
         assert {(v.spec_version, v.label) for v in copies} == {(1, inline[subject])}
 
-    # The offline store: a row per valid event with the served values, labelled inline or by
-    # its outcome (over Kafka or HTTP, before or after the row), nothing for the rest.
-    rows = await offline_rows(feature, ds, rows=len(valid_ids), labelled=len(s.labels))
-    assert set(rows) == valid_ids
-    for subject, row in rows.items():
-        assert row["values"] == expected[subject], subject
-        label, label_event = s.labels.get(subject, (None, None))
-        assert (row["label"], row["label_event_id"]) == (label, label_event), subject
+    # The offline store, as training reads it: the rows labelled inline or by their outcome
+    # (over Kafka or HTTP, before or after the row), nothing for the rest.
+    labelled = await offline_rows(feature, spec, rows=len(s.labels))
+    assert dict(zip(labelled[SUBJECT], labelled[LABEL], strict=True)) == s.labels
     assert len(s.labels) == 15  # 7 inline, 8 by outcomes
+    # Labelled too, the rest come out as well: a row per valid event, with the served values.
+    await label_in_store(feature, ds, valid_ids - set(s.labels))
+    rows = await offline_rows(feature, spec, rows=len(valid_ids))
+    assert set(rows[SUBJECT]) == valid_ids
+    for subject, *values in rows[[SUBJECT, *spec.feature_columns()]].itertuples(index=False):
+        assert values == expected[subject], subject

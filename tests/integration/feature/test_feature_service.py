@@ -7,9 +7,12 @@ import os
 import secrets
 import signal
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pandas as pd
 import pytest
+from pymongo.asynchronous.database import AsyncDatabase
 
 from driftloop_cli.local.processes import stop
 from driftloop_contracts import (
@@ -20,7 +23,10 @@ from driftloop_contracts import (
     FeaturesComputed,
 )
 from driftloop_features import EntityWindows, compute_features
+from driftloop_offline import LABEL, SUBJECT, LabelJoin, OfflineReader, OfflineWriter
 from driftloop_runtime import RuntimeSettings, create_mongo_client
+from driftloop_runtime.mongo import Document
+from driftloop_spec import DatasetSpec
 from tests.integration.conftest import start_service
 from tests.integration.feature.stream import (
     fraud_spec,
@@ -85,6 +91,21 @@ async def vectors_of(
     raise AssertionError(f"only {len(mine)} vectors of {dataset}")
 
 
+async def offline_rows(
+    database: AsyncDatabase[Document], spec: DatasetSpec, until: Callable[[pd.DataFrame], bool]
+) -> pd.DataFrame:
+    """The labelled rows of ``spec``'s dataset in the offline store, as training reads them,
+    once ``until`` holds for them."""
+    reader = OfflineReader(database, max_rows=10_000)
+    join, span = LabelJoin.of(spec.lateness), timedelta(seconds=spec.training.window)
+    for _ in range(120):
+        frame = await reader.window(spec.name, spec.feature_columns(), join, span)
+        if until(frame):
+            return frame
+        await asyncio.sleep(0.5)
+    raise AssertionError(f"only {len(frame)} labelled rows of {spec.name}")
+
+
 def expected_values(dataset: str, count: int, cards: int) -> dict[str, list[float]]:
     """What an uninterrupted computation over the whole stream gives, by subject event id."""
     spec, _ = fraud_spec(dataset)
@@ -119,24 +140,27 @@ async def test_every_event_gets_one_vector_and_labelled_rows_land_in_the_offline
     assert all(v.feature_names == list(spec.feature_columns()) for v in vectors)
     assert all(v.event_id == f"features:{v.subject_event_id}" for v in vectors)
 
+    columns = list(spec.feature_columns())
+    wanted = {  # inline (every 5th), early (n % 5 == 1) and late (n % 5 == 2); none for the rest
+        e.subject_event_id: {0: n % 10 == 0, 1: True, 2: False}[n % 5]
+        for n, e in enumerate(stream)
+        if n % 5 < 3
+    }
     mongo = create_mongo_client(service.settings(), appname="tests")
     try:
-        rows = mongo[service.database]["offline_rows"]
-        for _ in range(120):
-            labelled = await rows.count_documents({"dataset": dataset, "label": {"$ne": None}})
-            if labelled >= 240:
-                break
-            await asyncio.sleep(0.5)
-        stored = {r["subject_event_id"]: r async for r in rows.find({"dataset": dataset})}
+        database = mongo[service.database]
+        labelled = await offline_rows(database, spec, lambda f: len(f) >= len(wanted))
+        # The rows left unlabelled are read only once labelled: label them here, in the store.
+        rest = [outcome(e, True) for n, e in enumerate(stream) if n % 5 >= 3]
+        writer = OfflineWriter(database, label_wait=timedelta(days=7))
+        await writer.add_labels(rest, datetime.now(UTC))
+        every = await offline_rows(database, spec, lambda f: len(f) >= len(stream))
     finally:
         await mongo.close()
-    assert len(stored) == 400
-    assert labelled == 240  # inline (every 5th), early (n % 5 == 1) and late (n % 5 == 2)
-    for n, event in enumerate(stream):
-        row = stored[event.subject_event_id]
-        assert row["values"] == expected[event.subject_event_id]  # exactly what was served
-        want = {0: n % 10 == 0, 1: True, 2: False}.get(n % 5)
-        assert row["label"] == want
+    assert dict(zip(labelled[SUBJECT], labelled[LABEL], strict=True)) == wanted
+    assert sorted(every[SUBJECT]) == sorted(expected)  # every served row, each stored once
+    for subject, *values in every[[SUBJECT, *columns]].itertuples(index=False):
+        assert values == expected[subject]  # exactly what was served
 
 
 async def test_a_killed_feature_service_restarts_to_the_same_features(

@@ -11,6 +11,7 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 
 from driftloop_contracts import TrainingCompleted
+from driftloop_offline import INDEXES as OFFLINE_INDEXES
 from driftloop_runtime import Outgoing, SpecCatalog, ensure_indexes
 from driftloop_runtime.models import ModelCatalog
 from driftloop_trainer.config import TrainerSettings
@@ -67,7 +68,7 @@ class Trainer:
     models: ModelCatalog = field(default_factory=ModelCatalog)
 
     async def ready(self) -> Trainer:
-        await ensure_indexes(self.database, INDEXES)
+        await ensure_indexes(self.database, {**INDEXES, **OFFLINE_INDEXES})  # as main.py does
         return self
 
     def worker(self, worker_id: str = "w1", **settings: Any) -> Worker:

@@ -10,7 +10,7 @@ import asyncio
 import json
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from typing import Any
 
@@ -26,10 +26,11 @@ from driftloop_contracts import (
     TrainingCompleted,
     TrainRequested,
 )
+from driftloop_offline import OfflineWriter
 from tests.integration.ingestion.helpers import run_cli
 from tests.integration.kafka_helpers import produce, read_all, unique
 from tests.integration.trainer.conftest import Database, TrainerProcess
-from tests.integration.trainer.data import offline_rows, trainer_spec
+from tests.integration.trainer.data import served_vectors, trainer_spec
 
 pytestmark = pytest.mark.integration
 
@@ -64,7 +65,8 @@ async def with_data(
     dataset = unique("cards")
     applied_spec, applied = trainer_spec(dataset, **spec)
     await publish(infra["DRIFTLOOP_KAFKA_BOOTSTRAP"], SPECS_TOPIC, [applied])
-    await database["offline_rows"].insert_many(offline_rows(applied_spec, 100, label=label))
+    writer = OfflineWriter(database, label_wait=timedelta(days=7))  # as the feature service
+    await writer.add_rows(served_vectors(applied_spec, 100, label=label), datetime.now(UTC))
     return dataset
 
 

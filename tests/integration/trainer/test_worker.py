@@ -16,25 +16,41 @@ from driftloop_artifacts import (
     decode_model,
     encode_model,
 )
-from driftloop_contracts import TRAIN_REQUESTS_TOPIC, ModelPromoted, TrainRequested
+from driftloop_contracts import (
+    TRAIN_REQUESTS_TOPIC,
+    FeaturesComputed,
+    ModelPromoted,
+    TrainRequested,
+)
 from driftloop_modeling import SCORE_REFERENCE
+from driftloop_offline import OfflineWriter
 from driftloop_runtime import BatchResult, Incoming, SourceRecord
 from driftloop_trainer.config import TrainerSettings
 from driftloop_trainer.handlers import record_triggers
 from driftloop_trainer.lease import LeaseStore
 from driftloop_trainer.store import TriggerStore
 from driftloop_trainer.triggers import from_request
-from tests.integration.trainer.data import T0, offline_rows, trainer_spec
+from tests.integration.trainer.data import T0, labels_later, served_vectors, trainer_spec
 from tests.integration.trainer.harness import SIGNING_KEY, Trainer
 
 pytestmark = pytest.mark.integration
+
+
+def offline(trainer: Trainer) -> OfflineWriter:
+    """The offline store's writer (the feature service's) on the trainer's database."""
+    return OfflineWriter(trainer.database, label_wait=timedelta(days=7))
+
+
+async def serve(trainer: Trainer, vectors: list[FeaturesComputed]) -> None:
+    """Store ``vectors`` (and their inline labels) in the offline store, served now."""
+    await offline(trainer).add_rows(vectors, trainer.clock.now)
 
 
 async def with_rows(trainer: Trainer, dataset: str, count: int = 100, **spec: Any) -> None:
     """Apply ``dataset``'s spec and put ``count`` labelled rows in the offline store."""
     applied_spec, applied = trainer_spec(dataset, **spec)
     trainer.specs.apply(applied)
-    await trainer.database["offline_rows"].insert_many(offline_rows(applied_spec, count))
+    await serve(trainer, served_vectors(applied_spec, count))
 
 
 async def test_the_first_model_is_trained_once_enough_rows_exist(trainer: Trainer) -> None:
@@ -43,8 +59,7 @@ async def test_the_first_model_is_trained_once_enough_rows_exist(trainer: Traine
     await worker.tick()
     assert trainer.published.results == []
     later = T0 + timedelta(minutes=5 * 30)  # right after the first 30, five minutes apart
-    rows = offline_rows(trainer_spec("cards")[0], 20, start=later, seed=1)
-    await trainer.database["offline_rows"].insert_many(rows)
+    await serve(trainer, served_vectors(trainer_spec("cards")[0], 20, start=later, seed=1))
     await worker.tick()
     await worker.tick()  # nothing more: the dataset has its model
 
@@ -113,13 +128,14 @@ async def test_a_drift_alarm_waits_for_a_runs_worth_of_labelled_rows_after_the_c
     await worker.tick()  # the bootstrap
     change = T0 + timedelta(minutes=5 * 100)  # right after the rows there are
     await trainer.trigger("cards", "drift", window_start=change)
-    spec = trainer_spec("cards")[0]
-    await trainer.database["offline_rows"].insert_many(offline_rows(spec, 30, start=change, seed=2))
+    # the rows since the change are served at once, their labels come later (an hour each)
+    rows, labels = labels_later(served_vectors(trainer_spec("cards")[0], 40, start=change, seed=2))
+    await serve(trainer, rows)
+    await offline(trainer).add_labels(labels[:30], trainer.clock.now)
     await worker.tick()
-    assert len(trainer.published.results) == 1  # 30 rows since the change: not enough yet
+    assert len(trainer.published.results) == 1  # 30 labelled since the change: not enough yet
     assert worker.counts["waiting_for_post_change_rows"] == 1
-    later = change + timedelta(minutes=5 * 30)
-    await trainer.database["offline_rows"].insert_many(offline_rows(spec, 10, start=later, seed=3))
+    await offline(trainer).add_labels(labels[30:], trainer.clock.now)
     await worker.tick()
     [_, result] = trainer.published.results
     assert result.data_window is not None
@@ -164,8 +180,7 @@ async def test_a_failed_training_publishes_its_reason_and_the_loop_goes_on(
 ) -> None:
     applied_spec, applied = trainer_spec("cards")
     trainer.specs.apply(applied)
-    rows = offline_rows(applied_spec, 60, label=False)
-    await trainer.database["offline_rows"].insert_many(rows)
+    await serve(trainer, served_vectors(applied_spec, 60, label=False))
     worker = trainer.worker()
     await worker.tick()
     [failed] = trainer.published.results

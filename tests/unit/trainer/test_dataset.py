@@ -12,12 +12,11 @@ from driftloop_trainer.dataset import (
     TIME,
     TrainingError,
     build_training_set,
-    labelled_frame,
     select_window,
     split_holdout,
     usable_labels,
 )
-from tests.integration.trainer.data import T0, offline_rows, trainer_spec
+from tests.integration.trainer.data import T0, labelled_rows, trainer_spec
 
 pytestmark = pytest.mark.unit
 
@@ -27,7 +26,7 @@ SPEC, _ = trainer_spec("cards", window="1d", min_labelled_rows=10)
 
 def frame(count: int, label: bool | None = None) -> pd.DataFrame:
     """``count`` labelled rows an hour apart from T0."""
-    return labelled_frame(offline_rows(SPEC, count, step=HOUR, label=label), SPEC.feature_columns())
+    return labelled_rows(SPEC, count, step=HOUR, label=label)
 
 
 def test_the_window_ends_at_the_newest_labelled_row_and_reaches_back_the_spec_window() -> None:
@@ -87,7 +86,7 @@ def test_too_few_labelled_rows_fail_with_the_counts() -> None:
     ):
         build_training_set(frame(9), SPEC)
     with pytest.raises(TrainingError, match="too few labelled rows: 0"):
-        build_training_set(labelled_frame([], SPEC.feature_columns()), SPEC)
+        build_training_set(frame(0), SPEC)
 
 
 def test_a_single_class_fails() -> None:

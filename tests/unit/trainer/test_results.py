@@ -16,12 +16,12 @@ from driftloop_contracts import DriftDetected, Event, TrainRequested
 from driftloop_runtime import Incoming, SourceRecord
 from driftloop_spec import DatasetSpec
 from driftloop_trainer.champion import Champion
-from driftloop_trainer.dataset import build_training_set, labelled_frame
+from driftloop_trainer.dataset import build_training_set
 from driftloop_trainer.results import Run, failed_result, model_params, succeeded_result
 from driftloop_trainer.threads import in_daemon_thread
 from driftloop_trainer.training import StepLog, train
 from driftloop_trainer.triggers import Trigger, from_drift, from_request
-from tests.integration.trainer.data import T0, offline_rows, trainer_spec
+from tests.integration.trainer.data import T0, labelled_rows, trainer_spec
 
 pytestmark = pytest.mark.unit
 
@@ -69,7 +69,7 @@ def test_a_manual_request_keeps_its_window_start_and_requester() -> None:
 
 
 def test_a_succeeded_result_names_its_run_artifact_window_and_cause() -> None:
-    data = build_training_set(labelled_frame(offline_rows(SPEC, 100), SPEC.feature_columns()), SPEC)
+    data = build_training_set(labelled_rows(SPEC, 100), SPEC)
     outcome = train(SPEC, data, None, bins=10, log=StepLog())
     first = Trigger("drift-1", "cards", "drift", "monitor", T0)
     the_run = run(first, Trigger("req-2", "cards", "manual", "alice", T0))
@@ -93,7 +93,7 @@ def test_a_succeeded_result_names_its_run_artifact_window_and_cause() -> None:
 
 
 def test_a_champion_that_did_not_load_is_reported_with_empty_metrics() -> None:
-    data = build_training_set(labelled_frame(offline_rows(SPEC, 100), SPEC.feature_columns()), SPEC)
+    data = build_training_set(labelled_rows(SPEC, 100), SPEC)
     outcome = train(SPEC, data, None, bins=10, log=StepLog())
     broken = Champion(version=4, error="champion version 4 not loaded: ArtifactRefused: digest")
     result = succeeded_result(

@@ -5,14 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.linear_model import LogisticRegression
 
 from driftloop_modeling import SCORE_REFERENCE
+from driftloop_offline import LABEL
 from driftloop_spec import DatasetSpec, load_spec
-from driftloop_trainer.dataset import TrainingError, TrainingSet, build_training_set, labelled_frame
+from driftloop_trainer.dataset import TrainingError, TrainingSet, build_training_set
 from driftloop_trainer.training import StepLog, fit, train
-from tests.integration.trainer.data import FRAUD, offline_rows, trainer_spec
+from tests.integration.trainer.data import FRAUD, labelled_rows, trainer_spec
 
 pytestmark = pytest.mark.unit
 
@@ -20,8 +22,7 @@ SPEC, _ = trainer_spec("cards")
 
 
 def training_set(spec: DatasetSpec, count: int = 200, **options: Any) -> TrainingSet:
-    rows = offline_rows(spec, count, **options)
-    return build_training_set(labelled_frame(rows, spec.feature_columns()), spec)
+    return build_training_set(labelled_rows(spec, count, **options), spec)
 
 
 def test_a_candidate_is_fitted_evaluated_and_summarised() -> None:
@@ -67,10 +68,10 @@ def test_a_river_model_learns_row_by_row() -> None:
 
 def test_a_regressor_is_judged_on_its_errors() -> None:
     spec = load_spec(FRAUD.parent / "sensors.yaml")
-    rows = offline_rows(spec, 300)
-    for row in rows:
-        row["label"] = 3.0 * row["values"][0] + 1.0
-    data = build_training_set(labelled_frame(rows, spec.feature_columns()), spec)
+    rows = labelled_rows(spec, 300)
+    first = rows[spec.feature_columns()[0]]
+    rows[LABEL] = pd.Series((3.0 * first + 1.0).tolist(), dtype=object)
+    data = build_training_set(rows, spec)
     outcome = train(spec, data, None, bins=10, log=StepLog())
     assert outcome.metrics.keys() == {"mae", "rmse", "r2"}
     assert outcome.metrics["r2"] > 0.99
@@ -87,10 +88,10 @@ def test_a_multiclass_score_is_the_highest_class_probability() -> None:
     }
     document["promotion"] = {"metric": "accuracy", "mode": "automatic"}
     spec = DatasetSpec.from_document(document)
-    rows = offline_rows(spec, 150)
-    for row in rows:
-        row["label"] = ["low", "mid", "high"][int(np.clip(row["values"][0] + 1, 0, 2))]
-    data = build_training_set(labelled_frame(rows, spec.feature_columns()), spec)
+    rows = labelled_rows(spec, 150)
+    first = rows[spec.feature_columns()[0]]
+    rows[LABEL] = [["low", "mid", "high"][int(np.clip(v + 1, 0, 2))] for v in first]
+    data = build_training_set(rows, spec)
     outcome = train(spec, data, None, bins=10, log=StepLog())
     assert outcome.reference[SCORE_REFERENCE].bin_edges[0] >= 1 / 3
     assert outcome.metrics["accuracy"] > 0.6

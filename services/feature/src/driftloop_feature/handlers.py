@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from driftloop_contracts import FeaturesComputed, OutcomeValidated
-from driftloop_feature.offline import OfflineStore
+from driftloop_offline import OfflineWriter
 from driftloop_runtime import BatchHandler, BatchResult, Incoming
 
 __all__ = ["store_labels", "store_rows"]
@@ -19,8 +19,8 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def store_rows(store: OfflineStore, clock: Clock = _now) -> BatchHandler[FeaturesComputed]:
-    """Write each batch of served feature vectors to the offline store, in bulk."""
+def store_rows(store: OfflineWriter, clock: Clock = _now) -> BatchHandler[FeaturesComputed]:
+    """Append each batch of served feature vectors to the offline store, in bulk."""
 
     async def handle(batch: Sequence[Incoming[FeaturesComputed]]) -> BatchResult:
         await store.add_rows([item.event for item in batch], clock())
@@ -29,11 +29,14 @@ def store_rows(store: OfflineStore, clock: Clock = _now) -> BatchHandler[Feature
     return handle
 
 
-def store_labels(store: OfflineStore, clock: Clock = _now) -> BatchHandler[OutcomeValidated]:
-    """Join each batch of labels onto their rows (or park them until the rows come)."""
+def store_labels(store: OfflineWriter, clock: Clock = _now) -> BatchHandler[OutcomeValidated]:
+    """Append each batch of labels to the offline store (training joins them to their rows),
+    then expire the labels that waited too long for a row."""
 
     async def handle(batch: Sequence[Incoming[OutcomeValidated]]) -> BatchResult:
-        await store.add_labels([item.event for item in batch], clock())
+        now = clock()
+        await store.add_labels([item.event for item in batch], now)
+        await store.expire_labels(now)
         return BatchResult()
 
     return handle

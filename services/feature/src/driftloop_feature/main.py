@@ -18,8 +18,8 @@ from driftloop_contracts import (
 )
 from driftloop_feature.config import FeatureSettings
 from driftloop_feature.handlers import store_labels, store_rows
-from driftloop_feature.offline import INDEXES, OfflineStore
 from driftloop_feature.online import OnlineFeatures
+from driftloop_offline import INDEXES, OfflineWriter
 from driftloop_runtime import (
     ServiceParts,
     create_mongo_client,
@@ -39,7 +39,7 @@ def create_app(settings: FeatureSettings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # the client closes last, after the consumers that use it have stopped
         async with create_mongo_client(settings, appname="driftloop-feature") as client:
-            store = OfflineStore(
+            store = OfflineWriter(
                 await open_database(client, settings, INDEXES),
                 label_wait=timedelta(seconds=settings.label_wait_s),
             )

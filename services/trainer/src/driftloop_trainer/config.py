@@ -64,6 +64,13 @@ class TrainerSettings(HttpServiceSettings):
         "min_labelled_rows labelled rows after the change point before it trains on what there "
         "is.",
     )
+    post_change_poll_s: float = Field(
+        1.0,
+        gt=0,
+        description="While a drift alarm's run waits for post-change rows, how often the worker "
+        "counts them again (an indexed count of the newest labels), so the run starts within "
+        "this of the rows existing.",
+    )
     max_training_rows: int = Field(
         1_000_000,
         ge=10,

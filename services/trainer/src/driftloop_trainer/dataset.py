@@ -13,7 +13,6 @@ neither learned from.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -22,6 +21,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from driftloop_offline import LABEL, SUBJECT, TIME
 from driftloop_spec import DatasetSpec, LabelSpec
 
 __all__ = [
@@ -31,14 +31,10 @@ __all__ = [
     "TrainingError",
     "TrainingSet",
     "build_training_set",
-    "labelled_frame",
     "select_window",
     "split_holdout",
     "usable_labels",
 ]
-
-# Meta columns: "@" cannot start a feature name, so they never clash with a feature column.
-TIME, LABEL, SUBJECT = "@time", "@label", "@subject"
 
 
 class TrainingError(Exception):
@@ -63,17 +59,6 @@ class TrainingSet:
     def rows(self) -> int:
         """Rows trained on plus rows held out."""
         return len(self.train_y) + len(self.holdout_y)
-
-
-def labelled_frame(documents: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> pd.DataFrame:
-    """Offline-store rows (``occurred_at``, ``subject_event_id``, ``label``, ``values``) as a
-    frame of the meta columns followed by one column per feature."""
-    values = np.array([d["values"] for d in documents], dtype=np.float64)
-    frame = pd.DataFrame(values.reshape(len(documents), len(columns)), columns=list(columns))
-    frame.insert(0, TIME, pd.to_datetime([d["occurred_at"] for d in documents], utc=True))
-    frame.insert(1, LABEL, pd.Series([d["label"] for d in documents], dtype=object))
-    frame.insert(2, SUBJECT, [d["subject_event_id"] for d in documents])
-    return frame
 
 
 def select_window(

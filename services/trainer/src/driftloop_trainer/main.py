@@ -13,6 +13,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from driftloop_artifacts import GridFSArtifactStore, key_from_secret
 from driftloop_contracts import DRIFT_TOPIC, TRAIN_REQUESTS_TOPIC, DriftDetected, TrainRequested
+from driftloop_offline import INDEXES as OFFLINE_INDEXES
+from driftloop_offline import OfflineReader
 from driftloop_runtime import (
     EventPublisher,
     ServiceParts,
@@ -29,7 +31,6 @@ from driftloop_trainer.clock import Clock, utc_now
 from driftloop_trainer.config import TrainerSettings
 from driftloop_trainer.handlers import record_triggers
 from driftloop_trainer.lease import LeaseStore
-from driftloop_trainer.offline import OfflineRows
 from driftloop_trainer.runner import Runner
 from driftloop_trainer.store import INDEXES, RunStore, TriggerStore
 from driftloop_trainer.triggers import from_drift, from_request
@@ -51,7 +52,8 @@ def create_app(settings: TrainerSettings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # the client closes last, after the worker and the consumers that use it have stopped
         async with create_mongo_client(settings, appname="driftloop-trainer") as client:
-            database = await open_database(client, settings, INDEXES)
+            # the offline store's indexes too: reading it without them would scan
+            database = await open_database(client, settings, {**INDEXES, **OFFLINE_INDEXES})
             worker = await _worker(parts, settings, database, signing_key, version)
             group = settings.consumer_group
             subscribe_batches(
@@ -129,7 +131,7 @@ def assemble(
     """The worker and the stores and runner it works with, all in ``database``."""
     artifacts = GridFSArtifactStore(database)
     champions = ChampionLoader(models, artifacts, signing_key)
-    offline = OfflineRows(database, max_rows=settings.max_training_rows)
+    offline = OfflineReader(database, max_rows=settings.max_training_rows)
     triggers, runs = TriggerStore(database), RunStore(database)
     runner = Runner(
         offline=offline,

@@ -19,12 +19,12 @@ from opentelemetry.trace import Link
 
 from driftloop_artifacts import ArtifactError, ArtifactStore, StoredArtifact, encode_model
 from driftloop_contracts import TRAININGS_TOPIC, TrainingCompleted
+from driftloop_offline import LabelJoin, OfflineReader
 from driftloop_runtime import EventPublisher, Outgoing
 from driftloop_runtime.mongo import Document
 from driftloop_trainer.champion import ChampionLoader
 from driftloop_trainer.clock import Clock, utc_now
 from driftloop_trainer.dataset import TrainingError, TrainingSet, build_training_set
-from driftloop_trainer.offline import OfflineRows
 from driftloop_trainer.policy import window_start
 from driftloop_trainer.results import Run, failed_result, succeeded_result
 from driftloop_trainer.store import RunStore, TriggerStore
@@ -43,7 +43,7 @@ class Runner:
     def __init__(
         self,
         *,
-        offline: OfflineRows,
+        offline: OfflineReader,
         champions: ChampionLoader,
         artifacts: ArtifactStore,
         runs: RunStore,
@@ -114,7 +114,8 @@ class Runner:
             champion = await self._champions.load(run.dataset)
         with log.step("load"):
             window = timedelta(seconds=spec.training.window)
-            frame = await self._offline.window(run.dataset, spec.feature_columns(), window)
+            join = LabelJoin.of(spec.lateness)
+            frame = await self._offline.window(run.dataset, spec.feature_columns(), join, window)
         data = build_training_set(frame, spec, window_start(run.triggers))
         fitted = partial(
             train, spec, data, champion.model if champion else None, bins=self._bins, log=log

@@ -15,8 +15,10 @@ import logging
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
 
 from driftloop_contracts import SPECS_TOPIC, SpecApplied, TrainingCompleted
+from driftloop_offline import LabelJoin, OfflineReader
 from driftloop_runtime import TRANSIENT_ERRORS, SpecCatalog, read_topic
 from driftloop_runtime.mongo import Document
 from driftloop_spec import DatasetSpec
@@ -24,7 +26,6 @@ from driftloop_trainer.champion import ChampionLoader
 from driftloop_trainer.clock import Clock, utc_now
 from driftloop_trainer.config import TrainerSettings
 from driftloop_trainer.lease import LeaseStore
-from driftloop_trainer.offline import OfflineRows
 from driftloop_trainer.policy import (
     bootstrap_trigger,
     may_start,
@@ -52,7 +53,7 @@ class Worker:
         *,
         specs: SpecCatalog,
         champions: ChampionLoader,
-        offline: OfflineRows,
+        offline: OfflineReader,
         triggers: TriggerStore,
         runs: RunStore,
         leases: LeaseStore,
@@ -73,6 +74,7 @@ class Worker:
         self._code_version = code_version
         self._clock = clock
         self._wake = asyncio.Event()
+        self._waiting_for_rows = False
         self._stopping = False
         self._has_model: set[str] = set()
         self.counts: Counter[str] = Counter()
@@ -113,6 +115,7 @@ class Worker:
 
     async def serve(self) -> None:
         """Train each dataset whose triggers may start a run now, one after the other."""
+        self._waiting_for_rows = False
         for dataset in await self._triggers.pending_datasets():
             if self._stopping:
                 return
@@ -131,7 +134,11 @@ class Worker:
             except Exception:  # the loop outlives any one pass (the store down, a bug)
                 logger.exception("a pass of the training loop failed; trying again")
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._settings.poll_interval_s)
+                await asyncio.wait_for(self._wake.wait(), self._next_poll_s())
+
+    def _next_poll_s(self) -> float:
+        settings = self._settings
+        return settings.post_change_poll_s if self._waiting_for_rows else settings.poll_interval_s
 
     def _schedule(self, dataset: str) -> int | None:
         held = self._specs.get(dataset)
@@ -150,7 +157,7 @@ class Worker:
         retry_s = self._settings.bootstrap_retry_s
         if needs_bootstrap(history, serving=serving, retry_s=retry_s, now=now):
             needed = spec.training.min_labelled_rows
-            rows = await self._offline.count(dataset, spec.feature_columns(), up_to=needed)
+            rows = await self._labelled_in_window(dataset, spec, needed)
             found.append(bootstrap_trigger(dataset, history, rows, needed, now))
         self.counts["triggers"] += await self._triggers.record([t for t in found if t], now)
 
@@ -163,6 +170,7 @@ class Worker:
             return
         if held and not await self._post_change_rows_ready(dataset, pending, held[1]):
             self.counts["waiting_for_post_change_rows"] += 1
+            self._waiting_for_rows = True
             return
         if not await self._leases.acquire(dataset, self._me, self._clock()):
             self.counts["lease_busy"] += 1
@@ -179,8 +187,22 @@ class Worker:
         ):
             return True
         needed = spec.training.min_labelled_rows
-        rows = await self._offline.count(dataset, spec.feature_columns(), up_to=needed, since=start)
-        return rows >= needed
+        return await self._labelled_since(dataset, spec, start, needed) >= needed
+
+    async def _labelled_in_window(self, dataset: str, spec: DatasetSpec, up_to: int) -> int:
+        """Labelled rows in the training window that ends at the newest row (up to ``up_to``)."""
+        newest = await self._offline.newest_row_time(dataset)
+        if newest is None:
+            return 0
+        start = newest - timedelta(seconds=spec.training.window)
+        return await self._labelled_since(dataset, spec, start, up_to)
+
+    async def _labelled_since(
+        self, dataset: str, spec: DatasetSpec, since: datetime, up_to: int
+    ) -> int:
+        join = LabelJoin.of(spec.lateness)
+        columns = spec.feature_columns()
+        return await self._offline.count_labelled(dataset, columns, join, since=since, up_to=up_to)
 
     async def _under_lease(self, dataset: str) -> None:
         """Finish what a crashed holder left, then train for what still waits."""
