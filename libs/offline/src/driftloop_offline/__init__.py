@@ -14,8 +14,6 @@ from driftloop_offline.store import (
     OfflineReader,
     OfflineWriter,
     columns_digest,
-    label_document,
-    row_document,
 )
 
 __all__ = [
@@ -28,6 +26,4 @@ __all__ = [
     "OfflineWriter",
     "columns_digest",
     "join_labels",
-    "label_document",
-    "row_document",
 ]
