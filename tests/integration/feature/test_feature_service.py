@@ -168,14 +168,17 @@ async def test_a_killed_feature_service_restarts_to_the_same_features(
 ) -> None:
     bootstrap = infra["DRIFTLOOP_KAFKA_BOOTSTRAP"]
     dataset = unique("cards")
-    _, applied = fraud_spec(dataset)
+    spec, applied = fraud_spec(dataset)
     await publish(bootstrap, SPECS_TOPIC, [applied])
     stream = transactions(dataset, 3000, cards=50)
+    labels = [outcome(e, n % 3 == 0) for n, e in enumerate(stream)]
     await publish(bootstrap, DATA_VALIDATED_TOPIC, stream[:1500])
+    await publish(bootstrap, OUTCOMES_VALIDATED_TOPIC, labels[:1500])
     service.start()
     await vectors_of(bootstrap, dataset, lambda v: len({x.subject_event_id for x in v}) >= 1500)
-    service.kill()  # in the middle of the stream: its windows are gone with the process
+    service.kill()  # mid-stream: its windows and its offline writers' batches are gone with it
     await publish(bootstrap, DATA_VALIDATED_TOPIC, stream[1500:])
+    await publish(bootstrap, OUTCOMES_VALIDATED_TOPIC, labels[1500:])
     service.start()  # must rebuild the windows from the log before it serves the rest
 
     vectors = await vectors_of(
@@ -186,3 +189,19 @@ async def test_a_killed_feature_service_restarts_to_the_same_features(
     assert mismatched == []
     # at-least-once: a vector served twice carries the same id (and, above, the same values)
     assert {v.event_id for v in vectors} == {f"features:{s}" for s in expected}
+
+    # The offline store: every row once, with exactly the served values and its label.
+    mongo = create_mongo_client(service.settings(), appname="tests")
+    try:
+        database = mongo[service.database]
+        stored = await offline_rows(database, spec, lambda f: len(f) >= len(stream))
+    finally:
+        await mongo.close()
+    assert len(stored) == len(stream)
+    assert set(stored[SUBJECT]) == set(expected)
+    assert dict(zip(stored[SUBJECT], stored[LABEL], strict=True)) == {
+        e.subject_event_id: n % 3 == 0 for n, e in enumerate(stream)
+    }
+    columns = list(spec.feature_columns())
+    for subject, *values in stored[[SUBJECT, *columns]].itertuples(index=False):
+        assert values == expected[subject]
