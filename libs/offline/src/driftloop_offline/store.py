@@ -113,13 +113,23 @@ def labels_received(start: datetime, end: datetime) -> Document:
 class OfflineWriter:
     """Appends served rows and labels a bucket per batch; expires labels without a row."""
 
-    def __init__(self, database: AsyncDatabase[Document], *, label_wait: timedelta) -> None:
-        """Write to ``database``; a label without a row expires ``label_wait`` after it came."""
+    def __init__(
+        self,
+        database: AsyncDatabase[Document],
+        *,
+        label_wait: timedelta,
+        expiry_every: timedelta = timedelta(minutes=1),
+    ) -> None:
+        """Write to ``database``; a label without a row expires ``label_wait`` after it came,
+        looked for at most every ``expiry_every``."""
         self._rows = database[ROWS]
         self._subjects = database[SUBJECTS]
         self._labels = database[LABELS]
         self._marks = database[MARKS]
         self._label_wait = label_wait
+        self._expiry_every = expiry_every
+        self._next_expiry = EPOCH
+        self._newest: dict[str, datetime] = {}
         self.labels_expired = 0
 
     async def add_rows(self, vectors: Sequence[FeaturesComputed], served_at: datetime) -> int:
@@ -155,7 +165,14 @@ class OfflineWriter:
     async def expire_labels(self, now: datetime) -> int:
         """Take out the labels stored before ``now - label_wait`` whose row has not come, once
         each: a replica claims the stretch of time since the last expiry before it looks, so
-        two replicas never count one label twice. Returns how many expired."""
+        two replicas never count one label twice. Returns how many expired.
+
+        Called more often than every ``expiry_every``, it returns 0 at once: each look costs
+        the store writes, and on the embedded store every write costs more as they add up.
+        """
+        if now < self._next_expiry:
+            return 0
+        self._next_expiry = now + self._expiry_every
         horizon = now - self._label_wait
         await self._marks.update_one(
             {"_id": EXPIRY}, {"$setOnInsert": {"until": EPOCH}}, upsert=True
@@ -195,7 +212,9 @@ class OfflineWriter:
         there, and the store would read every bucket to find it."""
         newest: dict[str, datetime] = {}
         for dataset, time in times:
-            newest[dataset] = max(time, newest.get(dataset, time))
+            if time > newest.get(dataset, self._newest.get(dataset, EPOCH)):
+                newest[dataset] = time
+        self._newest |= newest
         for dataset, time in newest.items():
             await self._marks.update_one(
                 {"_id": _mark(dataset)}, {"$max": {"newest_row": time}}, upsert=True
