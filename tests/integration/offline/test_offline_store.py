@@ -86,6 +86,11 @@ async def test_replays_add_nothing_and_the_latest_label_wins(
     frame = await reader.window(ds, COLUMNS, JOIN, WEEK)
 
     assert len(frame) == 6
+    assert await reader.stored_rows() == 6  # each row once, however often it was replayed
+    arrivals = await reader.label_arrivals(ds)
+    assert set(arrivals) == {o.event_id for o in corrected + first} | {
+        r.subject_event_id for r in rows
+    }
     assert labels_of(frame) == {f"{ds}-{n}": n < 3 for n in range(6)}  # inline False, then True
 
 

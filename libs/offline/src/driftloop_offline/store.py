@@ -230,10 +230,26 @@ class OfflineReader:
         """Read ``database``: at most ``max_rows`` per window, ``chunk_buckets`` buckets (of a
         batch of rows each) fetched at a time."""
         self._rows = database[ROWS]
+        self._subjects = database[SUBJECTS]
         self._labels = database[LABELS]
         self._marks = database[MARKS]
         self._max_rows = max_rows
         self._chunk_buckets = chunk_buckets
+
+    async def stored_rows(self) -> int:
+        """How many rows are stored, all datasets together: the store's own estimate, kept
+        as it writes (no scan), for watching the writers keep up."""
+        return await self._subjects.estimated_document_count()
+
+    async def label_arrivals(self, dataset: str) -> dict[str, datetime]:
+        """When each stored label of ``dataset`` was stored, by label event id: how far the
+        labels writer trails its topic (benchmarks read it; it reads every label bucket)."""
+        fields = {"_id": False, "label_ids": True, "received_at": True}
+        return {
+            label_id: _utc(bucket["received_at"])
+            async for bucket in self._labels.find({"dataset": dataset}, fields)
+            for label_id in bucket["label_ids"]
+        }
 
     async def newest_row_time(self, dataset: str) -> datetime | None:
         """The event time of ``dataset``'s newest stored row, if it has any."""

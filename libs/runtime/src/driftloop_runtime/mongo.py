@@ -17,13 +17,21 @@ IndexPlan = Mapping[str, Sequence[IndexModel]]
 """The indexes each collection needs, by collection name."""
 
 
-def create_mongo_client(settings: RuntimeSettings, *, appname: str) -> AsyncMongoClient[Document]:
-    """A client for ``DRIFTLOOP_MONGO_URI`` that returns timezone-aware datetimes (in UTC)."""
+def create_mongo_client(
+    settings: RuntimeSettings, *, appname: str, retry_writes: bool = True
+) -> AsyncMongoClient[Document]:
+    """A client for ``DRIFTLOOP_MONGO_URI`` that returns timezone-aware datetimes (in UTC).
+
+    ``retry_writes=False`` is for writers whose every write is idempotent and whose failed
+    batch is delivered again anyway: a retryable write costs the server a record of it
+    (the embedded document store walks all of them on every write).
+    """
     return AsyncMongoClient(
         settings.mongo_uri.get_secret_value(),
         appname=appname,
         tz_aware=True,
         serverSelectionTimeoutMS=10_000,
+        retryWrites=retry_writes,
     )
 
 

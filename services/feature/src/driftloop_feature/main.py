@@ -38,7 +38,11 @@ def create_app(settings: FeatureSettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # the client closes last, after the consumers that use it have stopped
-        async with create_mongo_client(settings, appname="driftloop-feature") as client:
+        # The offline store's writes are idempotent (digest ids, unique subjects, $max) and a
+        # failed batch comes again, so they need no retryable-write records.
+        async with create_mongo_client(
+            settings, appname="driftloop-feature", retry_writes=False
+        ) as client:
             store = OfflineWriter(
                 await open_database(client, settings, INDEXES),
                 label_wait=timedelta(seconds=settings.label_wait_s),
