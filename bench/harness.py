@@ -1,10 +1,12 @@
-"""What the service benchmarks (``bench.pipeline``, ``bench.scoring``) share.
+"""What the service benchmarks (``bench.pipeline``, ``bench.scoring``) and the store's
+(``bench.offline_store``) share.
 
 - ``run_session`` and ``Session``: the embedded broker and store started in a temporary folder
   (``LocalStack``, infra only; stopped by the process ids it recorded), the processes a run
   starts (``bench.processes``; stopped by id before the broker and store), the shared
   command-line options (``--bare-rounds``, ``--profile``, ``--service-env``, ``--keep``), the
-  results file.
+  results file. ``run_on_stack`` is its part without services or options (``bench.offline_store``
+  uses it directly).
 - ``bare_loop_rounds``: the bare aiokafka loop (``bench.bare_loop``, a process of its own) timed
   like a service, a few times, for the median that services are compared with.
 - Figures: a contender's rates, mean record sizes, the offline store's rows, a text table.
@@ -32,17 +34,20 @@ from pymongo import AsyncMongoClient
 from bench.processes import PY_SPY, Command, CpuSampler, Processes, launch, timed_process, watch
 from bench.runtime_relay import Run, median_run, new_topics, rate_cells, reader, table, unique
 from driftloop_cli.local import LocalStack
+from driftloop_offline import OfflineReader
 
 __all__ = [
     "REPO",
     "BareLoops",
     "Session",
+    "Stack",
     "add_options",
     "bare_loop_rounds",
     "contender",
     "count_rows",
     "get_json",
     "mean_bytes",
+    "run_on_stack",
     "run_session",
     "start_service",
     "throughput_table",
@@ -129,9 +134,43 @@ def run_session(
         parser.error("--service-env: NAME=VALUE")
     if args.profile is not None and PY_SPY is None:
         parser.error("--profile: py-spy not found; `uv pip install py-spy` first")
+    processes = Processes(profile=args.profile)
+    extra = dict(item.split("=", 1) for item in args.service_env)
+
+    def run(stack: Stack) -> dict[str, Any]:
+        session = Session(
+            stack.env, stack.infra_pids, processes, stack.work, extra, args.bare_rounds, stack.say
+        )
+        try:
+            return asyncio.run(bench(session))
+        finally:
+            processes.stop_all()  # the services, before the broker and store they use
+
+    run_on_stack(run, results, report, keep=args.keep)
+
+
+@dataclass(frozen=True)
+class Stack:
+    """The embedded stack a run works with, a temporary folder and a timestamped printer."""
+
+    env: dict[str, str]  # DRIFTLOOP_KAFKA_BOOTSTRAP and DRIFTLOOP_MONGO_URI of the stack
+    infra_pids: dict[str, int]  # the broker's and the store's process ids, by name
+    work: Path
+    say: Callable[[str], None]
+
+
+def run_on_stack(
+    run: Callable[[Stack], dict[str, Any]],
+    results: Path,
+    report: Callable[[dict[str, Any]], str],
+    *,
+    keep: bool = False,
+) -> None:
+    """Run ``run`` on an embedded stack in a temporary folder (removed unless ``keep``), then
+    add the wall time and load average to its results, write them to ``results`` and print
+    ``report`` of them; the stack is stopped by process id, whatever happens."""
     results.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f"driftloop-bench-{results.stem}-"))
-    processes = Processes(profile=args.profile)
     began, load_before = time.monotonic(), os.getloadavg()[0]
 
     def say(message: str) -> None:
@@ -139,14 +178,9 @@ def run_session(
 
     try:
         with embedded_stack(work) as (env, infra_pids):
-            extra = dict(item.split("=", 1) for item in args.service_env)
-            session = Session(env, infra_pids, processes, work, extra, args.bare_rounds, say)
-            try:
-                result = asyncio.run(bench(session))
-            finally:
-                processes.stop_all()  # the services, before the broker and store they use
+            result = run(Stack(env, infra_pids, work, say))
     finally:
-        if args.keep:
+        if keep:
             print(f"logs kept in {work}")
         else:
             shutil.rmtree(work, ignore_errors=True)
@@ -260,9 +294,9 @@ async def count_rows(
     """Sample (``perf_counter``, rows) of the offline store until it holds ``expect`` rows."""
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(uri)
     try:
-        rows = client[database]["offline_rows"]
+        store = OfflineReader(client[database], max_rows=1)
         while not samples or samples[-1][1] < expect:
-            samples.append((time.perf_counter(), await rows.estimated_document_count()))
+            samples.append((time.perf_counter(), await store.stored_rows()))
             await asyncio.sleep(0.25)
     finally:
         await client.close()

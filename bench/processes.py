@@ -29,6 +29,7 @@ __all__ = [
     "CpuSampler",
     "Processes",
     "launch",
+    "memory_of",
     "timed_process",
     "watch",
 ]
@@ -79,16 +80,21 @@ class Processes:
 
     def peak_memory(self, name: str) -> dict[str, float]:
         """VmHWM (the resident set's high-water mark) and VmRSS of a running process, in MiB."""
-        status = Path(f"/proc/{self.children[name].pid}/status").read_text().splitlines()
-        kib = {
-            name: int(value.split()[0])
-            for name, _, value in (line.partition(":") for line in status)
-            if name in ("VmHWM", "VmRSS")
-        }
-        return {
-            "peak_rss_mib": round(kib["VmHWM"] / 1024, 1),
-            "rss_mib": round(kib["VmRSS"] / 1024, 1),
-        }
+        return memory_of(self.children[name].pid)
+
+
+def memory_of(pid: int) -> dict[str, float]:
+    """VmHWM (the resident set's high-water mark) and VmRSS of running process ``pid``, in MiB."""
+    status = Path(f"/proc/{pid}/status").read_text().splitlines()
+    kib = {
+        name: int(value.split()[0])
+        for name, _, value in (line.partition(":") for line in status)
+        if name in ("VmHWM", "VmRSS")
+    }
+    return {
+        "peak_rss_mib": round(kib["VmHWM"] / 1024, 1),
+        "rss_mib": round(kib["VmRSS"] / 1024, 1),
+    }
 
 
 def cpu_seconds(pid: int) -> float | None:
