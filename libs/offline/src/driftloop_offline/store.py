@@ -297,8 +297,9 @@ class OfflineReader:
         early, late = pd.Timedelta(join.early), pd.Timedelta(join.late)
         seen: set[str] = set()
         async for rows in self._row_frames(dataset, columns, start, end):
-            rows = rows[~rows[SUBJECT].isin(seen)]
-            seen.update(rows[SUBJECT])
+            subjects = rows[SUBJECT].tolist()
+            rows = rows[np.fromiter((s not in seen for s in subjects), bool, len(subjects))]
+            seen.update(subjects)
             found, _ = by_subject.get_indexer_non_unique(rows[SUBJECT])
             yield join_labels(rows, labels.iloc[found[found >= 0]], early=early, late=late)
 
