@@ -50,6 +50,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from bench.drift_loop import loop_figures, promotion, served, services
 from bench.drift_run import RunData, read_run
@@ -118,6 +119,7 @@ def drifting_run(options: DemoOptions, say: Say) -> dict[str, Any]:
         "live_seconds": round(result.finished_at - result.started_at, 1),
         **figures,
         **loop_figures(result, data.first_prediction_at),
+        "offline_label_lag": label_lag(data.label_lag_s, result.options.rate),
     }
 
 
@@ -149,6 +151,19 @@ def quality(result: DemoResult, data: RunData) -> dict[str, Any]:
     return figures
 
 
+def label_lag(lags: NDArray[np.float64], rate: float) -> dict[str, Any] | None:
+    """How far the offline store's labels trailed their topic: seconds at the median, the 99th
+    percentile and worst, and the worst as events of the stream (at ``rate``)."""
+    if len(lags) == 0:
+        return None
+    p50, p99, worst = (float(np.quantile(lags, q)) for q in (0.5, 0.99, 1.0))
+    return {
+        "labels": len(lags),
+        "seconds": {"p50": round(p50, 3), "p99": round(p99, 3), "max": round(worst, 3)},
+        "max_events_behind": round(worst * rate),
+    }
+
+
 def stationary_run(options: DemoOptions, say: Say) -> dict[str, Any]:
     """The same length of stream with no change: every ``drift detected`` is a false alarm."""
     say(f"stationary run: {options.events:,} events, no change")
@@ -171,6 +186,7 @@ def targets(drift: dict[str, Any], stationary: dict[str, Any]) -> dict[str, bool
     in the stack, so no detector could raise an alarm, false or not)."""
     watched = "monitor" in stationary["services"]
     detected, redeployed = drift.get("detection"), drift.get("redeploy")
+    lag = drift.get("offline_label_lag")
     total = redeployed["seconds"]["total"] if redeployed else None
     figures = {name: drift[name]["prequential"] for name in MODELS}
     return {
@@ -178,6 +194,7 @@ def targets(drift: dict[str, Any], stationary: dict[str, Any]) -> dict[str, bool
         and detected["labelled_events"] <= 2_000,
         "no_false_alarm_on_stationary_stream": stationary["false_alarms"] == 0 if watched else None,
         "drift_to_redeploy_under_60_s": total is not None and total < 60,
+        "offline_label_backlog_under_2_s": lag is not None and lag["seconds"]["max"] < 2,
         **{
             f"prequential_{metric}_above_both_baselines": all(
                 (figures["system"][metric] or 0) > (figures[b][metric] or 0)
@@ -233,6 +250,13 @@ def report(result: dict[str, Any]) -> str:
         else f"redeploy of v{redeployed['version']}: "
         + ", ".join(f"{k} {v} s" for k, v in redeployed["seconds"].items())
     )
+    lag = drift.get("offline_label_lag")
+    lines.append(
+        "offline store: no live label stored"
+        if lag is None
+        else f"offline store's labels behind their topic: {lag['seconds']} s, "
+        f"at worst {lag['max_events_behind']:,} events"
+    )
     still = result["stationary"]
     lines.append(
         f"false alarms on the stationary stream: {still['false_alarms']} "
@@ -253,6 +277,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--history", type=int, default=3_000, help="labelled transactions first")
     parser.add_argument("--quick", action="store_true", help="a short run, to try the script")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs)")
+    parser.add_argument("--results", type=Path, default=RESULTS, help="the JSON file to write")
     args = parser.parse_args(argv)
     if args.quick:
         args.events, args.rate = 8_000, 200.0
@@ -291,10 +316,10 @@ def main(argv: list[str] | None = None) -> None:
         "versions": versions(),
         "cpus": os.cpu_count(),
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    args.results.parent.mkdir(parents=True, exist_ok=True)
+    args.results.write_text(json.dumps(result, indent=2) + "\n")
     print(report(result))
-    print(f"written to {RESULTS}")
+    print(f"written to {args.results}")
 
 
 if __name__ == "__main__":
