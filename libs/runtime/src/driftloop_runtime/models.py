@@ -25,6 +25,7 @@ from driftloop_contracts import (
 )
 from driftloop_runtime.broadcast import read_topic, subscribe_broadcast
 from driftloop_runtime.service import ServiceParts
+from driftloop_runtime.settings import RuntimeSettings
 
 __all__ = [
     "LifecycleEvent",
@@ -33,6 +34,7 @@ __all__ = [
     "ServingAlias",
     "ServingChange",
     "follow_models",
+    "read_models",
 ]
 
 logger = logging.getLogger(__name__)
@@ -155,6 +157,16 @@ _LIFECYCLE_TOPICS: tuple[tuple[str, type[LifecycleEvent]], ...] = (
 )
 
 
+async def read_models(settings: RuntimeSettings, catalog: ModelCatalog) -> None:
+    """Apply every lifecycle event so far to ``catalog``: a follower's replay at start, or a
+    catch-up for a consumer that met a model's output before its follower delivered the model
+    (the topics are not ordered with one another)."""
+    replayed: list[LifecycleEvent] = []
+    for topic, contract in _LIFECYCLE_TOPICS:
+        replayed.extend(await read_topic(settings, topic, contract))
+    catalog.apply_all(replayed)
+
+
 async def follow_models(
     parts: ServiceParts, on_change: ChangeHandler | None = None
 ) -> ModelCatalog:
@@ -164,10 +176,7 @@ async def follow_models(
     Call it before the service starts consuming, so the first batch already sees the champions.
     """
     catalog = ModelCatalog()
-    replayed: list[LifecycleEvent] = []
-    for topic, contract in _LIFECYCLE_TOPICS:
-        replayed.extend(await read_topic(parts.settings, topic, contract))
-    catalog.apply_all(replayed)
+    await read_models(parts.settings, catalog)
 
     async def on_event(event: LifecycleEvent) -> None:
         change = catalog.apply(event)

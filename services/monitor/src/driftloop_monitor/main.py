@@ -23,6 +23,7 @@ from driftloop_monitor.references import (
     follow_references,
 )
 from driftloop_runtime import (
+    ModelCatalog,
     ServiceParts,
     SpecCatalog,
     create_mongo_client,
@@ -30,6 +31,7 @@ from driftloop_runtime import (
     follow_specs,
     read_topic,
 )
+from driftloop_runtime.models import read_models
 
 __all__ = ["create_app"]
 
@@ -51,7 +53,7 @@ def create_app(settings: MonitorSettings) -> FastAPI:
             models = await follow_models(parts)
 
             async def catch_up() -> None:
-                await _catch_up(settings, specs, references)
+                await _catch_up(settings, specs, references, models)
 
             monitors = Monitors(settings.policy(), specs, models, references, catch_up)
             loop = MonitorLoop(settings, monitors, parts.publisher, checkpoints)
@@ -80,7 +82,10 @@ def _log_failure(task: asyncio.Task[None]) -> None:
         logger.critical("the monitor's loop stopped", exc_info=error)
 
 
-async def _catch_up(settings: MonitorSettings, specs: SpecCatalog, book: ReferenceBook) -> None:
+async def _catch_up(
+    settings: MonitorSettings, specs: SpecCatalog, book: ReferenceBook, models: ModelCatalog
+) -> None:
     for event in await read_topic(settings, SPECS_TOPIC, SpecApplied):
         specs.apply(event)
+    await read_models(settings, models)
     await catch_up_on_references(settings, book)

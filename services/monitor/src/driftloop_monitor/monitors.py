@@ -22,8 +22,8 @@ MAX_SKIPPED_DATASETS = 1_000
 """Datasets whose skipped events are counted by name; the rest are counted under ``*``."""
 
 MAX_CATCH_UPS = 100_000
-"""Serving states (dataset, champion, shadow) the spec and reference topics are read again
-for, at most once each."""
+"""Serving states (dataset, champion, shadow) the spec, lifecycle and reference topics are read
+again for, at most once each."""
 
 Served = tuple[int | None, bool, int | None, bool]
 """What a monitor was told serves: champion version, its reference known, the same for shadow."""
@@ -48,8 +48,9 @@ class Monitors:
         references: ReferenceBook,
         catch_up: Callable[[], Awaitable[None]],
     ) -> None:
-        """``catch_up`` reads the spec and reference topics again, for a dataset whose champion
-        was read before its spec or its reference (the topics are not ordered)."""
+        """``catch_up`` reads the spec, lifecycle and reference topics again, for a dataset
+        whose events came before its follower delivered its champion, or whose champion came
+        before its spec or reference (the topics are not ordered)."""
         self._policy = policy
         self._specs = specs
         self._models = models
@@ -73,11 +74,12 @@ class Monitors:
         held_spec = self._specs.get(dataset)
         shadow = self._models.serving(dataset, "shadow")
         key = (dataset, champion.version if champion else None, shadow.version if shadow else None)
-        missing = champion is not None and (held_spec is None or self._reference_missing(dataset))
+        missing = champion is None or held_spec is None or self._reference_missing(dataset)
         if missing and key not in self._caught_up and len(self._caught_up) < MAX_CATCH_UPS:
             self._caught_up.add(key)
             await self._catch_up()
             held_spec = self._specs.get(dataset)
+            champion = self._models.serving(dataset, "champion")
         held = self._held.get(dataset)
         if held is None and (held_spec is None or champion is None):
             self._skip(dataset, "no_spec" if held_spec is None else "no_champion", events)
