@@ -38,19 +38,29 @@ async def test_events_before_the_follower_delivers_the_champion_catch_up_on_it()
     stream = Stream(fraud_spec("cards")[0], 10, 10)
     monitors, calls = monitors_of(stream, promotion(stream))
 
-    monitor = await monitors.ready(stream.dataset, 10)
+    monitor = await monitors.ready(stream.dataset, 10, predicted=True)
 
     assert monitor is not None
     assert monitors.skipped == {}
     assert len(calls) == 1
 
 
-async def test_a_dataset_without_a_champion_is_read_again_once_and_its_events_skipped() -> None:
+async def test_predictions_without_a_champion_read_the_topics_again_once() -> None:
     stream = Stream(fraud_spec("cards")[0], 10, 10)
     monitors, calls = monitors_of(stream, None)
 
-    assert await monitors.ready(stream.dataset, 10) is None
-    assert await monitors.ready(stream.dataset, 5) is None
+    assert await monitors.ready(stream.dataset, 10, predicted=True) is None
+    assert await monitors.ready(stream.dataset, 5, predicted=True) is None
 
     assert len(calls) == 1
     assert monitors.skipped == {(stream.dataset, "no_champion"): 15}
+
+
+async def test_vectors_before_any_champion_are_skipped_without_reading_again() -> None:
+    stream = Stream(fraud_spec("cards")[0], 10, 10)
+    monitors, calls = monitors_of(stream, promotion(stream))
+
+    assert await monitors.ready(stream.dataset, 10) is None  # a dataset still bootstrapping
+
+    assert calls == []
+    assert monitors.skipped == {(stream.dataset, "no_champion"): 10}

@@ -147,7 +147,8 @@ class MonitorLoop:
         drifts: list[tuple[DriftDetected, Sequence[SourceRecord]]] = []
         with batch_span(count, sources):
             for dataset, batch in batches.items():
-                monitor = await self.monitors.ready(dataset, len(batch))
+                predicted = bool(batch.predictions)
+                monitor = await self.monitors.ready(dataset, len(batch), predicted=predicted)
                 if monitor is None:
                     continue
                 rejected += _observe(monitor, batch)

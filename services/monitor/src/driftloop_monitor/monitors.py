@@ -49,8 +49,8 @@ class Monitors:
         catch_up: Callable[[], Awaitable[None]],
     ) -> None:
         """``catch_up`` reads the spec, lifecycle and reference topics again, for a dataset
-        whose events came before its follower delivered its champion, or whose champion came
-        before its spec or reference (the topics are not ordered)."""
+        whose predictions came before its follower delivered its champion, or whose champion
+        came before its spec or reference (the topics are not ordered)."""
         self._policy = policy
         self._specs = specs
         self._models = models
@@ -67,14 +67,20 @@ class Monitors:
         held = self._held.get(dataset)
         return held.monitor if held is not None else None
 
-    async def ready(self, dataset: str, events: int) -> DatasetMonitor | None:
+    async def ready(
+        self, dataset: str, events: int, *, predicted: bool = False
+    ) -> DatasetMonitor | None:
         """``dataset``'s monitor in step with its spec and serving versions; ``None`` (and
-        ``events`` counted as skipped) while it has no spec or no champion."""
+        ``events`` counted as skipped) while it has no spec or no champion. ``predicted``:
+        the events hold predictions, so a champion was served (if none is known here, the
+        lifecycle follower lags and the topics are read again)."""
         champion = self._models.serving(dataset, "champion")
         held_spec = self._specs.get(dataset)
         shadow = self._models.serving(dataset, "shadow")
         key = (dataset, champion.version if champion else None, shadow.version if shadow else None)
-        missing = champion is None or held_spec is None or self._reference_missing(dataset)
+        missing = (
+            predicted if champion is None else held_spec is None or self._reference_missing(dataset)
+        )
         if missing and key not in self._caught_up and len(self._caught_up) < MAX_CATCH_UPS:
             self._caught_up.add(key)
             await self._catch_up()
