@@ -406,9 +406,9 @@ def _label_frame(bucket: Document) -> pd.DataFrame:
 
 
 def _within(frames: list[pd.DataFrame], start: datetime, end: datetime) -> pd.DataFrame:
+    # not sorted here: join_labels gives its output in event-time order
     rows = pd.concat(frames, ignore_index=True).drop_duplicates(SUBJECT)
-    rows = rows[(rows[TIME] >= pd.Timestamp(start)) & (rows[TIME] <= pd.Timestamp(end))]
-    return _ordered(rows)
+    return rows[(rows[TIME] >= pd.Timestamp(start)) & (rows[TIME] <= pd.Timestamp(end))]
 
 
 def _ordered(frame: pd.DataFrame) -> pd.DataFrame:
