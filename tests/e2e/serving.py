@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -113,11 +113,21 @@ def running_serving_path(
             stop(pid)
 
 
-async def apply_fraud_spec(registry: RunningService, dataset: str, **training: Any) -> int:
-    """Apply specs/fraud.yaml as ``dataset`` with ``training`` changes; return its version."""
+async def apply_fraud_spec(
+    registry: RunningService,
+    dataset: str,
+    *,
+    detectors: Sequence[str] | None = None,
+    **training: Any,
+) -> int:
+    """Apply specs/fraud.yaml as ``dataset`` with ``training`` changes, keeping only the drift
+    detectors of the ``detectors`` signals when given; return its version."""
     document = yaml.safe_load(FRAUD.read_text())
     document["name"] = dataset
     document["training"] |= training
+    if detectors is not None:
+        drift = document["drift"]
+        drift["detectors"] = [d for d in drift["detectors"] if d["signal"] in detectors]
     async with registry_client(registry) as http:
         response = await http.post(
             "/v1/specs",
