@@ -30,10 +30,10 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaMessage
 from opentelemetry import context as otel_context
 from opentelemetry import trace
-from pydantic import ValidationError
 from pymongo.errors import ConnectionFailure
 
 from driftloop_contracts import Event
+from driftloop_runtime.decoding import parse_records
 from driftloop_runtime.publishing import EventPublisher, dead_letter
 from driftloop_runtime.records import BatchResult, Incoming, Outgoing, Rejection, SourceRecord
 from driftloop_runtime.service import ServiceParts
@@ -116,27 +116,6 @@ class BatchPipeline(Generic[E]):
                 return BatchResult(rejections=(_handler_rejection(batch[0], error),))
             middle = len(batch) // 2
             return await self._handle(batch[:middle]) + await self._handle(batch[middle:])
-
-
-def parse_records(
-    contract: type[E], records: Sequence[SourceRecord]
-) -> tuple[list[Incoming[E]], list[Rejection]]:
-    """Split ``records`` into ``contract`` events and rejections for the ones that break it
-    (the validation error is the reason, ``error_type`` is ``contract``).
-
-    Args:
-        contract: The event model of the records' topic.
-        records: The consumed records, in order.
-    """
-    valid: list[Incoming[E]] = []
-    rejected: list[Rejection] = []
-    for record in records:
-        try:
-            valid.append(Incoming(contract.model_validate_json(record.value), record))
-        except ValidationError as error:
-            reason = f"does not match {contract.__name__}: {error}"
-            rejected.append(Rejection(record, reason, error_type="contract"))
-    return valid, rejected
 
 
 def one_by_one(step: Callable[[E], Awaitable[Sequence[Outgoing]]]) -> BatchHandler[E]:
