@@ -15,6 +15,7 @@ from driftloop_runtime.broadcast import (
     scan_topic,
     subscribe_broadcast,
 )
+from driftloop_runtime.building import construct
 from driftloop_runtime.dedup import Deduplicator
 from driftloop_runtime.delivery import (
     TRANSIENT_ERRORS,
@@ -78,6 +79,7 @@ __all__ = [
     "SourceRecord",
     "SpecCatalog",
     "build_service",
+    "construct",
     "create_broker",
     "create_mongo_client",
     "dead_letter",
