@@ -10,7 +10,13 @@ import pytest
 from aiokafka import TopicPartition
 from pydantic import JsonValue
 
-from driftloop_contracts import DataValidated, SpecApplied, spec_digest
+from driftloop_contracts import (
+    FEATURES_TOPIC,
+    DataValidated,
+    FeaturesComputed,
+    SpecApplied,
+    spec_digest,
+)
 from driftloop_feature import online
 from driftloop_feature.online import OnlineFeatures
 from driftloop_features import EntityWindows, compute_features
@@ -103,6 +109,31 @@ async def test_an_assigned_partition_is_rebuilt_from_the_log_before_its_next_bat
     assert [o.event.values for o in result.outputs] == expected.tolist()  # type: ignore[attr-defined]
     assert replayed == [{TopicPartition("driftloop.data.validated.v1", 0): 20}]
     assert features.counts["replayed"] == 20
+
+
+def test_each_vector_is_a_valid_features_computed_event_with_its_lineage() -> None:
+    _, applied = fraud_spec("cards")
+    catalog = SpecCatalog()
+    catalog.apply(applied)
+    batch = incoming(transactions("cards", 30, cards=4), partition=2)
+    result = service(catalog).compute(batch)
+    assert len(result.outputs) == len(batch)
+    for output, item in zip(result.outputs, batch, strict=True):
+        vector, event = output.event, item.event
+        # built without validation: it must still be what the contract accepts
+        assert FeaturesComputed.model_validate_json(vector.model_dump_json()) == vector
+        assert isinstance(vector, FeaturesComputed)
+        assert (output.topic, output.key, output.cause) == (
+            FEATURES_TOPIC,
+            event.entity_id,
+            item.source,
+        )
+        assert (vector.causation_id, vector.subject_event_id, vector.label) == (
+            event.event_id,
+            event.subject_event_id,
+            event.label,
+        )
+        assert (vector.source_partition, vector.source_offset) == (2, item.source.offset)
 
 
 def test_the_windows_place_events_within_their_specs_lateness() -> None:
