@@ -16,7 +16,7 @@ from sklearn.linear_model import LinearRegression
 
 from driftloop_contracts import PREDICTIONS_TOPIC, PredictionMade
 from driftloop_modeling import feature_hashes
-from driftloop_scorer.scoring import Scorer, by_dataset, prediction_id, trace_id_of
+from driftloop_scorer.scoring import Scorer, by_dataset, prediction_id
 from driftloop_scorer.serving import Serving, ServingTable
 
 from .helpers import COLUMNS, T0, TRACE, fitted, served, vector
@@ -57,13 +57,14 @@ def test_each_vector_gets_the_champions_prediction_with_its_lineage() -> None:
         item.source.partition,
         item.source.offset,
     )
-    assert (first.trace_id, first.spec_version, first.produced_at) == (TRACE, 1, T0)
+    assert (first.spec_version, first.produced_at) == (1, T0)
     assert first.occurred_at == item.event.occurred_at
     assert all(
         o.topic == PREDICTIONS_TOPIC and o.key == p.entity_id
         for o, p in zip(result.outputs, made, strict=True)
     )
-    PredictionMade.model_validate_json(result.outputs[0].event.model_dump_json())
+    # built without validation: each must still be what the contract accepts
+    assert all(PredictionMade.model_validate_json(p.model_dump_json()) == p for p in made)
 
 
 def test_the_same_vectors_scored_again_get_the_same_ids() -> None:
@@ -150,6 +151,7 @@ def test_a_regressor_predicts_an_estimate_without_scores() -> None:
     made = predictions(scorer_of(table_with(model)).score([vector(1)]).outputs)
     assert made[0].scores is None
     assert isinstance(made[0].prediction, float)
+    assert PredictionMade.model_validate_json(made[0].model_dump_json()) == made[0]
 
 
 class NotFinite(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
@@ -166,6 +168,26 @@ def test_a_prediction_that_is_not_finite_is_dead_lettered() -> None:
     result = scorer.score([vector(n) for n in range(3)])
     assert len(result.outputs) == 2
     assert [r.event_id for r in result.rejections] == ["features:txn-0"]
+
+
+class EmptyClassName(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
+    classes_ = np.array(["", "fraud"])
+
+    def predict_proba(self, rows: Any) -> Any:
+        return np.full((len(rows), 2), 0.5)
+
+
+def test_predictions_the_contract_refuses_dead_letter_the_champions_vectors(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # a class whose key the contract refuses (an empty string): found though nothing is
+    # validated per prediction
+    champion = replace(served(1, model=EmptyClassName()), classes=("", "fraud"))
+    with caplog.at_level(logging.ERROR):
+        result = scorer_of(table_with(champion)).score([vector(n) for n in range(3)])
+    assert not result.outputs
+    assert [r.error_type for r in result.rejections] == ["prediction"] * 3
+    assert "champion version 1 failed" in result.rejections[0].reason
 
 
 def test_the_latest_vectors_are_kept_as_a_warm_up_sample() -> None:
@@ -185,13 +207,15 @@ def test_a_long_prediction_id_is_hashed_within_the_identifier_limit() -> None:
     assert long != prediction_id("fraud", 12, "x" * 120, shadow=False)
 
 
-def test_trace_ids_come_from_the_traceparent_header() -> None:
-    item = vector(0)
-    assert trace_id_of(item.source) == TRACE
-    untraced = item.source.__class__("t", 0, 0, None, b"", ())
-    assert trace_id_of(untraced) is None
-    with TracerProvider().get_tracer("tests").start_as_current_span("score") as span:
-        assert trace_id_of(untraced) == trace.format_trace_id(span.get_span_context().trace_id)
+def test_predictions_name_the_trace_of_the_batch_that_scored_them() -> None:
+    batch = [vector(n) for n in range(3)]
+    scorer = scorer_of(table_with(served(3)))
+    with TracerProvider().get_tracer("tests").start_as_current_span("process") as span:
+        made = predictions(scorer.score(batch).outputs)
+    batch_trace = trace.format_trace_id(span.get_span_context().trace_id)
+    assert batch_trace != TRACE  # not the trace the vectors were published in
+    assert {p.trace_id for p in made} == {batch_trace}
+    assert {p.trace_id for p in predictions(scorer.score(batch).outputs)} == {None}  # untraced
 
 
 def test_batches_are_grouped_by_dataset_in_order() -> None:
