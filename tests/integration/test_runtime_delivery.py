@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -93,10 +95,20 @@ async def test_batch_flows_and_bad_messages_become_dead_letters(
     assert [e.fields["amount"] for e in relayed] == [2 * n for n in range(20)]
     assert all(e.causation_id == f"evt-{n}" for n, e in enumerate(relayed))
     assert {r.key for r in outputs} == {b"card-0", b"card-1", b"card-2"}
-    # every output continues the trace of the event it came from
+    # traced per batch: each output's traceparent names the publish span of its batch, a
+    # child of the batch's process span, which links to the inputs' producer span
+    relay.tracer_provider.force_flush()
+    spans = exported_spans(tmp_path / "traces.jsonl")
     for record in outputs:
-        headers = dict(record.headers)
-        assert headers["traceparent"].decode().split("-")[1] == TRACE_ID
+        publish = spans[record_span(record)]
+        assert publish["name"] == f"{sink} publish"
+        assert publish["attributes"]["messaging.batch.message_count"] >= 1
+        process = spans[publish["parent_span_id"]]
+        assert process["name"] == f"{source} process"
+        assert process["trace_id"] == publish["trace_id"] != TRACE_ID
+        assert {link["trace_id"] for link in process["links"]} == {TRACE_ID}
+    listed = [e for s in spans.values() for e in s["attributes"].get("driftloop.event_ids", [])]
+    assert {e.event_id for e in relayed} <= set(listed)
 
     dead = sorted(dead_letters_from(letters, source), key=lambda d: d.source_offset)
     assert [d.source_offset for d in dead] == [10, 11, 12]
@@ -120,6 +132,17 @@ def start_relay(infra: dict[str, str], tmp_path: Path, **settings: str) -> subpr
             stderr=subprocess.STDOUT,
             cwd=Path.cwd(),
         )
+
+
+def exported_spans(path: Path) -> dict[str, dict[str, Any]]:
+    """The spans in a traces file, by span id."""
+    records = [json.loads(line) for line in path.read_text().splitlines()]
+    return {record["span_id"]: record for record in records}
+
+
+def record_span(record: Any) -> str:
+    """The span id in a consumed record's ``traceparent``."""
+    return str(dict(record.headers)["traceparent"].decode().split("-")[2])
 
 
 async def wait_for(path: Path, timeout_s: float = 30.0) -> None:

@@ -10,6 +10,8 @@ from typing import TypeVar
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from faststream import AckPolicy
 from faststream.kafka import KafkaMessage
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind
 from pydantic import ValidationError
 
 from driftloop_contracts import Event
@@ -157,6 +159,7 @@ def subscribe_broadcast(
     No consumer group, so nothing is committed: each start reads the topic from its beginning
     again, which the handler must take in its stride (apply the newest, ignore the rest).
     """
+    tracer = trace.get_tracer("driftloop.consume", tracer_provider=parts.tracer_provider)
 
     @parts.broker.subscriber(
         topic,
@@ -169,9 +172,18 @@ def subscribe_broadcast(
     )
     async def on_event(message: KafkaMessage) -> None:
         raw = message.raw_message
-        value = raw.value if not isinstance(raw, tuple | list) else None
-        if value is not None and (event := _parse(contract, value)) is not None:
-            await handler(event)
+        if isinstance(raw, tuple | list):
+            return
+        source = SourceRecord.of(raw)
+        # one event, handled in its producer's trace: a swap shows under the promotion
+        with tracer.start_as_current_span(
+            f"{topic} process",
+            context=source.trace_context(),
+            kind=SpanKind.CONSUMER,
+            attributes={"messaging.system": "kafka", "messaging.destination.name": topic},
+        ):
+            if (event := _parse(contract, source.value)) is not None:
+                await handler(event)
 
 
 def _parse(contract: type[E], value: bytes | None) -> E | None:

@@ -12,6 +12,9 @@ The order of a batch's life is what makes delivery at-least-once:
    before raised, the consumer seeks back and the batch is delivered again, and a process that
    dies before step 3 leaves its offsets uncommitted for the next member of the group.
 
+Each batch is traced as one ``TOPIC process`` span linked to its records' producer spans, and
+what it publishes is traced per output batch under it (``telemetry.consume_span``).
+
 Infrastructure errors (the broker or the store unreachable) are not the data's fault: they are
 never dead-lettered, the batch is retried after a pause instead.
 """
@@ -37,6 +40,7 @@ from driftloop_runtime.decoding import parse_records
 from driftloop_runtime.publishing import EventPublisher, dead_letter
 from driftloop_runtime.records import BatchResult, Incoming, Outgoing, Rejection, SourceRecord
 from driftloop_runtime.service import ServiceParts
+from driftloop_runtime.telemetry import consume_span
 
 __all__ = [
     "TRANSIENT_ERRORS",
@@ -129,7 +133,8 @@ def one_by_one(step: Callable[[E], Awaitable[Sequence[Outgoing]]]) -> BatchHandl
         for item in batch:
             with _in_trace_of(item.source):
                 produced = await step(item.event)
-            outputs += [Outgoing(o.topic, o.key, o.event, item.source) for o in produced]
+                context = otel_context.get_current()
+            outputs += [Outgoing(o.topic, o.key, o.event, item.source, context) for o in produced]
         return BatchResult(outputs=outputs)
 
     return handle
@@ -199,7 +204,9 @@ def subscribe_batches(
 
     @subscriber
     async def on_batch(message: KafkaMessage) -> None:
-        await pipeline.process(_source_records(message.raw_message))
+        records = _source_records(message.raw_message)
+        with consume_span(topic, group_id, records, parts.tracer_provider):
+            await pipeline.process(records)
 
     return pipeline
 

@@ -6,10 +6,8 @@ import ssl
 from typing import Any
 
 from faststream.kafka import KafkaBroker
-from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from faststream.kafka.security import parse_security
 from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
-from opentelemetry.trace import TracerProvider
 
 from driftloop_runtime.settings import RuntimeSettings
 
@@ -38,15 +36,13 @@ def require_aiokafka_extension() -> None:
         )
 
 
-def create_broker(
-    settings: RuntimeSettings, *, client_id: str, tracer_provider: TracerProvider | None = None
-) -> KafkaBroker:
+def create_broker(settings: RuntimeSettings, *, client_id: str) -> KafkaBroker:
     """Build a FastStream Kafka broker for a driftloop process.
 
     The producer batches (linger, batch bytes) and waits for all in-sync replicas; topics are
-    never auto-created (the topic registry creates them); trace context travels in W3C
-    ``traceparent`` headers through FastStream's telemetry middleware; stopping waits up to
-    ``graceful_timeout_s`` for the batch in hand.
+    never auto-created (the topic registry creates them); stopping waits up to
+    ``graceful_timeout_s`` for the batch in hand. Consumption is traced by driftloop itself,
+    per batch (``telemetry.consume_span``), not by FastStream's per-message middleware.
     """
     require_aiokafka_extension()
     return KafkaBroker(
@@ -60,7 +56,6 @@ def create_broker(
         enable_idempotence=False,
         allow_auto_create_topics=False,
         graceful_timeout=settings.graceful_timeout_s,
-        middlewares=(KafkaTelemetryMiddleware(tracer_provider=tracer_provider),),
         security=kafka_security(settings),
     )
 

@@ -56,12 +56,15 @@ class Incoming(Generic[E]):
 
 @dataclass(frozen=True, slots=True)
 class Outgoing:
-    """An event to publish; ``cause`` links it to the consumed event it descends from."""
+    """An event to publish; ``cause`` is the consumed record it descends from (its dead letter's
+    source), ``context`` the trace its publish span continues when not the current one (a
+    control event handled in its own trace)."""
 
     topic: str
     key: str
     event: Event
     cause: SourceRecord | None = None
+    context: Context | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,9 +39,7 @@ class ServiceParts:
         self.settings = settings
         self.tracer_provider: TracerProvider = setup_telemetry(name, settings)
         client_id = f"driftloop-{name}"
-        self.broker: KafkaBroker = create_broker(
-            settings, client_id=client_id, tracer_provider=self.tracer_provider
-        )
+        self.broker: KafkaBroker = create_broker(settings, client_id=client_id)
         self.publisher: EventPublisher = (
             publisher(self.broker)
             if publisher

@@ -51,9 +51,9 @@ class RuntimeSettings(BaseSettings):
         1.0,
         ge=0.0,
         le=1.0,
-        description="Share of new traces recorded (traces started elsewhere follow their "
-        "parent's decision). Every event carries its trace context either way; recording a "
-        "span per event costs a third of a service's throughput.",
+        description="Share of new traces recorded: each consumed batch starts one (traces "
+        "started elsewhere follow their parent's decision). Every event carries its trace "
+        "context either way.",
     )
     kafka_linger_ms: int = Field(
         5, ge=0, le=1_000, description="How long the producer waits to fill a batch."

@@ -5,20 +5,44 @@ from __future__ import annotations
 import functools
 import json
 import threading
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 from opentelemetry import trace
+from opentelemetry.context import Context
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
-from opentelemetry.trace import format_span_id, format_trace_id
+from opentelemetry.trace import (
+    Link,
+    Span,
+    SpanContext,
+    SpanKind,
+    TraceFlags,
+    format_span_id,
+    format_trace_id,
+)
+from opentelemetry.trace import TracerProvider as TracerProviderApi
 
+from driftloop_runtime.records import SourceRecord
 from driftloop_runtime.settings import RuntimeSettings
 
-__all__ = ["JsonLinesSpanExporter", "setup_telemetry", "span_record", "traced"]
+__all__ = [
+    "MAX_LINKS",
+    "JsonLinesSpanExporter",
+    "batch_links",
+    "consume_span",
+    "record_link",
+    "setup_telemetry",
+    "span_record",
+    "traced",
+]
+
+MAX_LINKS = 128
+"""Links per span: the SDK's default limit drops the rest."""
 
 
 class JsonLinesSpanExporter(SpanExporter):
@@ -68,6 +92,70 @@ def traced(span_name: str) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, 
         return run
 
     return wrap
+
+
+def record_link(source: SourceRecord) -> Link | None:
+    """A link to the span that produced ``source`` (its ``traceparent``); ``None`` without one.
+    Parsed here, not by the propagator: it runs for every consumed record."""
+    for name, value in source.headers:
+        if name == "traceparent":
+            return _link(value)
+    return None
+
+
+def batch_links(sources: Iterable[SourceRecord]) -> list[Link]:
+    """One link per distinct producer span of ``sources``, in the order first seen: a batch
+    published together shares one span, so a consumed batch links to a few."""
+    seen: dict[bytes, Link | None] = {}
+    for source in sources:
+        for name, value in source.headers:
+            if name == "traceparent" and value not in seen:
+                seen[value] = _link(value)
+    return [link for link in seen.values() if link is not None]
+
+
+def _link(value: bytes) -> Link | None:
+    parts = value.split(b"-")
+    if len(parts) != 4 or len(parts[1]) != 32 or len(parts[2]) != 16:
+        return None
+    try:
+        trace_id, span_id, flags = int(parts[1], 16), int(parts[2], 16), int(parts[3], 16)
+    except ValueError:
+        return None
+    if not trace_id or not span_id:
+        return None
+    context = SpanContext(trace_id, span_id, is_remote=True, trace_flags=TraceFlags(flags))
+    return Link(context)
+
+
+@contextmanager
+def consume_span(
+    topic: str,
+    group_id: str | None,
+    sources: Sequence[SourceRecord],
+    tracer_provider: TracerProviderApi | None = None,
+) -> Iterator[Span]:
+    """The process span of a consumed batch, as OpenTelemetry's messaging conventions have it
+    for batches: a trace of its own, linked to the producer span of each record (up to
+    ``MAX_LINKS`` distinct ones), current while the batch is handled, so that what the batch
+    publishes is its child."""
+    tracer = trace.get_tracer("driftloop.consume", tracer_provider=tracer_provider)
+    attributes: dict[str, str | int] = {
+        "messaging.system": "kafka",
+        "messaging.operation.type": "process",
+        "messaging.destination.name": topic,
+        "messaging.batch.message_count": len(sources),
+    }
+    if group_id is not None:
+        attributes["messaging.consumer.group.name"] = group_id
+    with tracer.start_as_current_span(
+        f"{topic} process",
+        context=Context(),
+        kind=SpanKind.CONSUMER,
+        links=batch_links(sources)[:MAX_LINKS],
+        attributes=attributes,
+    ) as span:
+        yield span
 
 
 def span_record(span: ReadableSpan) -> dict[str, Any]:
