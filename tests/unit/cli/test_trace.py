@@ -30,7 +30,7 @@ def span(
     took_ms: int = 1,
     links: tuple[dict[str, Any], ...] = (),
     status: str = "UNSET",
-    **attributes: str,
+    **attributes: str | list[str],
 ) -> dict[str, Any]:
     """A span record as the runtime's exporter writes it."""
     start = 1_700_000_000_000 * MS + at_ms * MS
@@ -78,6 +78,96 @@ def data_trace() -> list[dict[str, Any]]:
         driftloop_causation_id="fv:e1",
     )
     return [prediction, validated, vector]  # files hold spans in the order they ended
+
+
+def batch_traces() -> list[dict[str, Any]]:
+    """Two data events, e1 and e2, as the services trace them per batch: each consumed batch a
+    trace of its own linked to the publish span it read, each publish span listing the events
+    it sent; the monitor observes the predictions; a later feature batch carries only e3."""
+    read = span("data process", "ingestion", "a", at_ms=0)
+    validated = span(
+        "data.validated publish",
+        "ingestion",
+        "a",
+        parent=read,
+        at_ms=1,
+        driftloop_event_ids=["data.validated:e1", "data.validated:e2"],
+        driftloop_causation_ids=["e1", "e2"],
+    )
+    featured = span("data.validated process", "feature", "b", at_ms=5, links=(validated,))
+    vectors = span(
+        "features publish",
+        "feature",
+        "b",
+        parent=featured,
+        at_ms=6,
+        driftloop_event_ids=["fv:e1", "fv:e2"],
+        driftloop_causation_ids=["data.validated:e1", "data.validated:e2"],
+    )
+    scored = span("features process", "scorer", "c", at_ms=9, links=(vectors,))
+    predictions = span(
+        "predictions publish",
+        "scorer",
+        "c",
+        parent=scored,
+        at_ms=10,
+        driftloop_event_ids=["pred:e1", "pred:e2"],
+        driftloop_causation_ids=["fv:e1", "fv:e2"],
+    )
+    observed = span("monitor.observe", "monitor", "d", at_ms=12, links=(predictions,))
+    later = span("data.validated process", "feature", "e", at_ms=20, links=(validated,))
+    other = span(
+        "features publish",
+        "feature",
+        "e",
+        parent=later,
+        at_ms=21,
+        driftloop_event_ids=["fv:e3"],
+        driftloop_causation_ids=["data.validated:e3"],
+    )
+    return [validated, read, vectors, featured, predictions, scored, observed, later, other]
+
+
+def test_a_batch_traced_event_reads_as_one_tree_through_the_batches_that_carried_it() -> None:
+    found = tr.event_trace(spans(batch_traces()), "e1")
+    (root,) = found.roots
+    assert [(n.relation, n.span.service, n.span.name) for n in root.walk()] == [
+        ("root", "ingestion", "data process"),
+        ("child", "ingestion", "data.validated publish"),
+        ("linked from", "feature", "data.validated process"),
+        ("child", "feature", "features publish"),
+        ("linked from", "scorer", "features process"),
+        ("child", "scorer", "predictions publish"),
+        ("linked from", "monitor", "monitor.observe"),  # one hop: observed the prediction
+        ("linked from", "feature", "data.validated process"),  # read the same batch, one hop
+        ("child", "feature", "features publish"),
+    ]
+    assert found.lineage == {"e1", "data.validated:e1", "fv:e1", "pred:e1"}
+    assert found.services() == ["ingestion", "feature", "scorer"]
+    assert not any(n.orphan for n in root.walk())
+
+
+def test_a_batch_traced_event_found_midway_starts_at_the_batch_that_made_it() -> None:
+    found = tr.event_trace(spans(batch_traces()), "fv:e2")
+    (root,) = found.roots
+    assert [(n.relation, n.span.name) for n in root.walk()][:5] == [
+        ("root", "data.validated process"),
+        ("links to", "data.validated publish"),  # where it came from, alone
+        ("child", "features publish"),
+        ("linked from", "features process"),
+        ("child", "predictions publish"),
+    ]
+    assert found.services() == ["feature", "scorer"]
+
+
+def test_the_command_names_the_events_path_in_each_batch_span(tmp_path: Path) -> None:
+    write(tmp_path / "spans.jsonl", batch_traces())
+    result = CliRunner().invoke(app, ["trace", "e2", "--traces", str(tmp_path / "spans.jsonl")])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0].endswith("ingestion → feature → scorer")
+    rows = {line.split()[-2]: line.split()[-1] for line in result.stdout.splitlines()[3:]}
+    assert {"data.validated:e2", "fv:e2", "pred:e2"} <= set(rows)
+    assert set(rows.values()) >= {"(+1)"}
 
 
 def drift_traces(observed: dict[str, Any]) -> list[dict[str, Any]]:

@@ -73,7 +73,9 @@ def render_trace(found: tr.EventTrace) -> str:
         f"{' → '.join(found.services())}"
     )
     rows = [
-        _row(node, prefix, origin) for root in found.roots for node, prefix in _lines(root, "", "")
+        _row(node, prefix, origin, found.lineage)
+        for root in found.roots
+        for node, prefix in _lines(root, "", "")
     ]
     headers = ("span", "service", "start", "duration", "status", "event / run")
     return header + "\n\n" + table(headers, rows)
@@ -89,23 +91,33 @@ def _lines(node: tr.SpanNode, lead: str, rest: str) -> list[tuple[tr.SpanNode, s
     return found
 
 
-def _row(node: tr.SpanNode, prefix: str, origin: int) -> list[str]:
+def _row(node: tr.SpanNode, prefix: str, origin: int, lineage: frozenset[str]) -> list[str]:
     span = node.span
     name = f"{prefix}{_MARKS[node.relation]}{span.name}"
     if node.orphan:
         name += " (parent not exported)"
     if node.more_links:
         name += f" (+{node.more_links} links not shown)"
-    attributes = span.attributes
-    about = attributes.get("driftloop.event_id") or attributes.get("driftloop.run_id") or "-"
     return [
         name,
         span.service,
         f"+{(span.start_ns - origin) / 1e9:.3f} s",
         _duration(span.duration_ms),
         span.status.lower(),
-        str(about),
+        _about(span, lineage),
     ]
+
+
+def _about(span: tr.Span, lineage: frozenset[str]) -> str:
+    """The event or run a span is about: of a batch's, the event of the path it sent, else how
+    many it sent."""
+    sent = [event for event, _ in span.published()]
+    mine = [event for event in sent if event in lineage]
+    if mine:
+        return mine[0] if len(sent) == 1 else f"{mine[0]} (+{len(sent) - 1})"
+    if sent:
+        return sent[0] if len(sent) == 1 else f"{len(sent)} events"
+    return str(span.attributes.get("driftloop.run_id") or "-")
 
 
 def _duration(ms: float) -> str:
