@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import numpy as np
 import pytest
+from numpy.typing import NDArray
 
 from driftloop_contracts import DataValidated
 from driftloop_features import DataRow, EntityWindows, FieldValue, compute_features
@@ -37,11 +38,23 @@ def request(card: int, at_s: int) -> DataRow:
 
 
 def recent_of(
-    events: list[DataValidated], max_entities: int = 100, spec: DatasetSpec = FRAUD
+    events: list[DataValidated],
+    max_entities: int = 100,
+    spec: DatasetSpec = FRAUD,
+    max_events: int = 1_000,
 ) -> RecentEvents:
-    recent = RecentEvents(catalog(spec), max_entities=max_entities)
+    recent = RecentEvents(
+        catalog(spec), max_entities=max_entities, max_events_per_entity=max_events
+    )
     recent.add(events)
     return recent
+
+
+def served_after(events: list[DataValidated], row: DataRow) -> NDArray[np.float64]:
+    """The vector (shape ``(1, columns)``) the feature service computes for ``row`` arriving
+    after ``events``."""
+    windows = EntityWindows(lateness=FRAUD.lateness.events)
+    return compute_features(FRAUD, [*events, row], windows).values[-1:]
 
 
 def fraud_late_by(events: str) -> DatasetSpec:
@@ -91,11 +104,11 @@ def test_the_least_recently_updated_entities_are_evicted_past_the_bound() -> Non
 
 
 def test_windowed_features_wait_for_the_history_to_be_read() -> None:
-    recent = RecentEvents(catalog(), max_entities=10)
+    recent = RecentEvents(catalog(), max_entities=10, max_events_per_entity=10)
     assert recent.unready(FRAUD) == "the per-entity history is still being read; retry shortly"
     recent.caught_up = True
     assert recent.unready(FRAUD) is None
-    off = RecentEvents(catalog(), max_entities=10, enabled=False)
+    off = RecentEvents(catalog(), max_entities=10, max_events_per_entity=10, enabled=False)
     assert "DRIFTLOOP_PREDICT_STATE=false" in str(off.unready(FRAUD))
 
 
@@ -105,3 +118,31 @@ def test_the_horizon_is_the_longest_window_plus_the_lateness() -> None:
     recent.caught_up = True
     recent.clear()
     assert (recent.counts()["entities"], recent.caught_up) == ({}, False)
+
+
+def busy(count: int, card: int = 0) -> list[DataValidated]:
+    """``count`` events of one card a minute apart: all within the fraud spec's 24 hours."""
+    return [validated(n, card, T0 + timedelta(minutes=n), 5.0 + n) for n in range(count)]
+
+
+def test_an_entity_at_the_bound_has_the_feature_services_features() -> None:
+    events = busy(120)
+    row = request(card=0, at_s=60 * 120)
+    recent = recent_of(events, max_events=120)
+    np.testing.assert_array_equal(recent.features(FRAUD, row), served_after(events, row))
+    assert recent.counts()["events_dropped"] == {}
+
+
+def test_past_the_bound_the_oldest_events_are_dropped_and_counted() -> None:
+    events = busy(120)
+    row = request(card=0, at_s=60 * 120)
+    recent = recent_of([*events, *busy(5, card=1)], max_events=100)
+    counts = recent.counts()
+    assert counts["events_held"] == {"fraud": 105}
+    assert counts["largest_entity"] == {"fraud": 100}
+    assert counts["events_dropped"] == {"fraud": 20}
+    newest = served_after(events[20:], row)
+    np.testing.assert_array_equal(recent.features(FRAUD, row), newest)
+    count_24h = FRAUD.feature_columns().index("tx_count_24h")
+    assert recent.features(FRAUD, row)[0, count_24h] == 101  # the newest 100 and the request
+    assert served_after(events, row)[0, count_24h] == 121

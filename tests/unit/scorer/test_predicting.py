@@ -42,7 +42,7 @@ def data_event(**fields: Any) -> DataEvent:
 def answer(event: DataEvent, table: ServingTable, recent: RecentEvents | None = None) -> Any:
     specs = catalog()
     if recent is None:
-        recent = RecentEvents(specs, max_entities=10)
+        recent = RecentEvents(specs, max_entities=10, max_events_per_entity=100)
         recent.caught_up = True
     return predict_event(event, specs, table.current, recent, produced_at=T0, trace_id=None)
 
@@ -56,7 +56,7 @@ def champion_table() -> ServingTable:
 def test_the_champion_predicts_the_features_of_the_event_after_the_history() -> None:
     specs = catalog()
     history = [validated(n, 1, T0 + timedelta(minutes=n), 10.0 * n) for n in range(5)]
-    recent = RecentEvents(specs, max_entities=10)
+    recent = RecentEvents(specs, max_entities=10, max_events_per_entity=100)
     recent.add(history)
     recent.caught_up = True
     event = data_event()
@@ -86,7 +86,7 @@ def test_refusals_say_why(event: DataEvent, table: ServingTable, status: int) ->
 
 
 def test_windowed_features_before_the_history_is_read_are_refused() -> None:
-    recent = RecentEvents(catalog(), max_entities=10)
+    recent = RecentEvents(catalog(), max_entities=10, max_events_per_entity=100)
     with pytest.raises(PredictRefusedError) as refused:
         answer(data_event(), champion_table(), recent)
     assert refused.value.status == 503

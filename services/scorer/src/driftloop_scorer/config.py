@@ -42,6 +42,13 @@ class ScorerSettings(HttpServiceSettings):
         ge=1,
         description="Most entities per dataset whose recent events the predict API keeps.",
     )
+    max_events_per_entity: int = Field(
+        5_000,
+        ge=1,
+        description="Most events per entity the predict API keeps (within the spec's longest "
+        "window plus its lateness); past it the oldest are dropped, so a windowed aggregate "
+        "over a busier entity covers only its newest events: a count stops at this number.",
+    )
     predict_state: bool = Field(
         True,
         description="Keep the per-entity history the predict API computes windowed features "

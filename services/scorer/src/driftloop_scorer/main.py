@@ -72,6 +72,7 @@ def create_app(settings: ScorerSettings) -> FastAPI:
             recent = RecentEvents(
                 specs,
                 max_entities=settings.max_entities,
+                max_events_per_entity=settings.max_events_per_entity,
                 enabled=settings.predict_state,
             )
             app.state.scorer, app.state.table, app.state.specs = scorer, table, specs

@@ -4,7 +4,10 @@ Services talk only through Kafka, so the scorer keeps its own copy of what the w
 need: every replica reads every partition of the validated data topic (no consumer group), so
 any replica answers for any entity. Per dataset it keeps, for at most ``max_entities`` entities
 (least recently updated evicted first), the events within the spec's longest window plus its
-``lateness.events`` of the entity's newest event, with only the fields the aggregates read.
+``lateness.events`` of the entity's newest event, with only the fields the aggregates read, and
+at most ``max_events_per_entity`` of them: past it the earliest arrived are dropped (counted),
+so an entity busier than that has its windowed features over its newest events only (the
+feature service, bounded in time alone, keeps them all).
 
 A request's features are computed by replaying the entity's kept events, then the request's,
 through fresh windows with the feature service's own code (``compute_features``): the same
@@ -17,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import OrderedDict, deque
+from collections import Counter, OrderedDict, deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -41,19 +44,28 @@ SEEK_MARGIN_S = 3600
 
 @dataclass(slots=True)
 class _History:
-    rows: deque[tuple[int, DataRow]] = field(default_factory=deque)
+    rows: deque[tuple[int, DataRow]] = field(default_factory=deque)  # in arrival order
     newest_us: int = -(2**63)
 
 
 class RecentEvents:
     """Per dataset and entity, the recent validated events the windowed features read."""
 
-    def __init__(self, specs: SpecCatalog, *, max_entities: int, enabled: bool = True) -> None:
+    def __init__(
+        self,
+        specs: SpecCatalog,
+        *,
+        max_entities: int,
+        max_events_per_entity: int,
+        enabled: bool = True,
+    ) -> None:
         """Keep what ``specs``' aggregates need; ``enabled`` false: nothing is read."""
         self._specs = specs
         self.enabled = enabled
         self._max_entities = max_entities
+        self._max_events = max_events_per_entity
         self._held: dict[str, OrderedDict[str, _History]] = {}
+        self._dropped: Counter[str] = Counter()  # per dataset, past max_events_per_entity
         self.caught_up = False
         self.events = 0
 
@@ -93,14 +105,20 @@ class RecentEvents:
         return compute_features(spec, [*history, row], windows).values[-1:]
 
     def counts(self) -> dict[str, object]:
-        """What is held, for ``GET /v1/stats``."""
+        """What is held, for ``GET /v1/stats``: per dataset, entities, events held in all and
+        by the entity holding most, and events dropped past the per-entity bound."""
         held = sorted(self._held.items())
         return {
             "enabled": self.enabled,
             "caught_up": self.caught_up,
             "events_read": self.events,
+            "max_events_per_entity": self._max_events,
             "entities": {dataset: len(entities) for dataset, entities in held},
             "events_held": {d: sum(len(h.rows) for h in e.values()) for d, e in held},
+            "largest_entity": {
+                d: max((len(h.rows) for h in e.values()), default=0) for d, e in held
+            },
+            "events_dropped": dict(sorted(self._dropped.items())),
         }
 
     def _keep(self, event: DataValidated, spec: DatasetSpec) -> None:
@@ -118,6 +136,9 @@ class RecentEvents:
         horizon = _reach_s(spec) * SECOND_US
         while history.rows[0][0] < history.newest_us - horizon:
             history.rows.popleft()
+        if len(history.rows) > self._max_events:
+            history.rows.popleft()
+            self._dropped[event.dataset] += 1
 
 
 def _aggregates(spec: DatasetSpec) -> list[AggregateFeature]:
