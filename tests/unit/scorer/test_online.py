@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
 from numpy.typing import NDArray
 
-from driftloop_contracts import DataValidated
+from driftloop_contracts import DataValidated, SpecApplied, spec_digest
 from driftloop_features import DataRow, EntityWindows, FieldValue, compute_features
 from driftloop_scorer.online import RecentEvents
 from driftloop_spec import DatasetSpec
@@ -146,3 +146,32 @@ def test_past_the_bound_the_oldest_events_are_dropped_and_counted() -> None:
     count_24h = FRAUD.feature_columns().index("tx_count_24h")
     assert recent.features(FRAUD, row)[0, count_24h] == 101  # the newest 100 and the request
     assert served_after(events, row)[0, count_24h] == 121
+
+
+def without_amount(event: DataValidated) -> DataRow:
+    fields = {k: v for k, v in event.fields.items() if k != "amount"}
+    return DataRow(event.event_id, event.entity_id, event.occurred_at, fields)
+
+
+def test_a_field_a_new_spec_version_aggregates_counts_from_the_change_on() -> None:
+    document = FRAUD.to_document()
+    kept = [f for f in document["features"] if f.get("fn") not in ("mean", "max")]
+    recent = recent_of([], spec=DatasetSpec.from_document({**document, "features": kept}))
+    before, after = busy(30)[:20], busy(30)[20:]
+    recent.add(before)
+    recent._specs.apply(  # version 2: the fraud spec, which also aggregates amounts
+        SpecApplied(
+            event_id="spec.applied:fraud:2",
+            occurred_at=datetime(2026, 11, 2, tzinfo=UTC),
+            producer="registry",
+            dataset="fraud",
+            spec_version=2,
+            spec=document,
+            digest=spec_digest(document),
+        )
+    )
+    recent.add(after)
+    row = request(card=0, at_s=60 * 30)
+    windows = EntityWindows(lateness=FRAUD.lateness.events)
+    served = compute_features(FRAUD, [*map(without_amount, before), *after, row], windows)
+    np.testing.assert_array_equal(recent.features(FRAUD, row)[0], served.values[-1])

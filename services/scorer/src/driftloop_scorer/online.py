@@ -7,7 +7,8 @@ any replica answers for any entity. Per dataset it keeps, for at most ``max_enti
 ``lateness.events`` of the entity's newest event, with only the fields the aggregates read, and
 at most ``max_events_per_entity`` of them: past it the earliest arrived are dropped (counted),
 so an entity busier than that has its windowed features over its newest events only (the
-feature service, bounded in time alone, keeps them all).
+feature service, bounded in time alone, keeps them all). An entity's events are held as columns
+(times, ids, each read field's values), not as one object per event: a fraction of the memory.
 
 A request's features are computed by replaying the entity's kept events, then the request's,
 through fresh windows with the feature service's own code (``compute_features``): the same
@@ -23,6 +24,7 @@ import time
 from collections import Counter, OrderedDict, deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -30,7 +32,7 @@ from numpy.typing import NDArray
 from pydantic import ValidationError
 
 from driftloop_contracts import DATA_VALIDATED_TOPIC, DataValidated
-from driftloop_features import DataRow, EntityWindows, compute_features, event_time_us
+from driftloop_features import DataRow, EntityWindows, FieldValue, compute_features, event_time_us
 from driftloop_runtime import TRANSIENT_ERRORS, RuntimeSettings, SpecCatalog
 from driftloop_runtime.kafka import client_options
 from driftloop_spec import AggregateFeature, DatasetSpec
@@ -40,12 +42,48 @@ __all__ = ["RecentEvents", "follow_validated"]
 logger = logging.getLogger(__name__)
 SECOND_US = 1_000_000
 SEEK_MARGIN_S = 3600
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(slots=True)
 class _History:
-    rows: deque[tuple[int, DataRow]] = field(default_factory=deque)  # in arrival order
+    """An entity's kept events in arrival order, as columns: event times (microseconds since
+    the epoch), event ids, and per field in ``names`` its values (``None`` where missing)."""
+
+    names: tuple[str, ...] = ()
+    times: deque[int] = field(default_factory=deque)
+    ids: deque[str] = field(default_factory=deque)
+    values: list[deque[FieldValue]] = field(default_factory=list)
     newest_us: int = -(2**63)
+
+    def __len__(self) -> int:
+        return len(self.times)
+
+    def append(self, event: DataValidated, names: tuple[str, ...]) -> None:
+        if names != self.names:  # another spec version: its fields, none for the events held
+            held = dict(zip(self.names, self.values, strict=True))
+            self.values = [held.get(name, deque([None] * len(self))) for name in names]
+            self.names = names
+        time_us = event_time_us(event.occurred_at)
+        self.times.append(time_us)
+        self.ids.append(event.event_id)
+        for name, column in zip(names, self.values, strict=True):
+            column.append(event.fields.get(name))
+        self.newest_us = max(self.newest_us, time_us)
+
+    def drop_oldest(self) -> None:
+        self.times.popleft()
+        self.ids.popleft()
+        for column in self.values:
+            column.popleft()
+
+    def rows(self, entity_id: str) -> list[DataRow]:
+        return [
+            DataRow(
+                event_id, entity_id, _moment(time_us), dict(zip(self.names, values, strict=True))
+            )
+            for time_us, event_id, *values in zip(self.times, self.ids, *self.values, strict=True)
+        ]
 
 
 class RecentEvents:
@@ -100,7 +138,7 @@ class RecentEvents:
         """``row``'s feature vector (shape ``(1, columns)``) as if it arrived now, after the
         entity's kept events; the kept events are not changed."""
         entity = self._held.get(spec.name, OrderedDict()).get(row.entity_id)
-        history = [kept for _, kept in entity.rows] if entity is not None else []
+        history = entity.rows(row.entity_id) if entity is not None else []
         windows = EntityWindows(max_entities=1, lateness=spec.lateness.events)
         return compute_features(spec, [*history, row], windows).values[-1:]
 
@@ -114,31 +152,30 @@ class RecentEvents:
             "events_read": self.events,
             "max_events_per_entity": self._max_events,
             "entities": {dataset: len(entities) for dataset, entities in held},
-            "events_held": {d: sum(len(h.rows) for h in e.values()) for d, e in held},
-            "largest_entity": {
-                d: max((len(h.rows) for h in e.values()), default=0) for d, e in held
-            },
+            "events_held": {d: sum(map(len, e.values())) for d, e in held},
+            "largest_entity": {d: max(map(len, e.values()), default=0) for d, e in held},
             "events_dropped": dict(sorted(self._dropped.items())),
         }
 
     def _keep(self, event: DataValidated, spec: DatasetSpec) -> None:
         entities = self._held.setdefault(event.dataset, OrderedDict())
-        history = entities.pop(event.entity_id, None) or _History()
+        kept = entities.pop(event.entity_id, None)
+        history = _History() if kept is None else kept
         entities[event.entity_id] = history  # now the most recently updated
         if len(entities) > self._max_entities:
             entities.popitem(last=False)
-        names = {a.field for a in _aggregates(spec) if a.field is not None}
-        fields = {name: event.fields[name] for name in names if name in event.fields}
-        time_us = event_time_us(event.occurred_at)
-        row = DataRow(event.event_id, event.entity_id, event.occurred_at, fields)
-        history.rows.append((time_us, row))
-        history.newest_us = max(history.newest_us, time_us)
+        names = sorted({a.field for a in _aggregates(spec) if a.field is not None})
+        history.append(event, tuple(names))
         horizon = _reach_s(spec) * SECOND_US
-        while history.rows[0][0] < history.newest_us - horizon:
-            history.rows.popleft()
-        if len(history.rows) > self._max_events:
-            history.rows.popleft()
+        while history.times[0] < history.newest_us - horizon:
+            history.drop_oldest()
+        if len(history) > self._max_events:
+            history.drop_oldest()
             self._dropped[event.dataset] += 1
+
+
+def _moment(time_us: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=time_us)
 
 
 def _aggregates(spec: DatasetSpec) -> list[AggregateFeature]:
