@@ -9,7 +9,7 @@ PYTEST := $(RUN) pytest
 TYPED := contracts/src $(wildcard libs/*/src) $(wildcard services/*/src)
 
 .PHONY: help uv install lint typecheck contracts-check schemas test test-unit test-component \
-        test-integration test-e2e bench bench-scoring bench-offline bench-drift demo local-up local-down local-status up down clean
+        test-integration test-e2e bench bench-scoring bench-offline bench-drift bench-soak demo local-up local-down local-status up down clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -50,12 +50,13 @@ test-integration: install ## on the embedded broker and store (started and stopp
 test-e2e: install ## the whole loop through public topics
 	$(PYTEST) -m e2e tests
 
-bench: install ## relay, ingestion + feature, then the scorer, each vs a bare aiokafka loop, then the offline store, then drift recovery (EVENTS=20000 ROUNDS=3 PIPELINE_EVENTS=100000 SCORING_EVENTS=100000 OFFLINE_ROWS=1000000 DRIFT_EVENTS=30000)
+bench: install ## relay, ingestion + feature, then the scorer, each vs a bare aiokafka loop, then the offline store, then drift recovery, then the soak (EVENTS=20000 ROUNDS=3 PIPELINE_EVENTS=100000 SCORING_EVENTS=100000 OFFLINE_ROWS=1000000 DRIFT_EVENTS=30000 SOAK_EVENTS=1000000)
 	$(RUN) python -m bench.runtime_relay $(if $(EVENTS),--events $(EVENTS)) $(if $(ROUNDS),--rounds $(ROUNDS))
 	$(RUN) python -m bench.pipeline $(if $(PIPELINE_EVENTS),--events $(PIPELINE_EVENTS))
 	$(MAKE) --no-print-directory bench-scoring
 	$(MAKE) --no-print-directory bench-offline
 	$(MAKE) --no-print-directory bench-drift
+	$(MAKE) --no-print-directory bench-soak
 
 bench-scoring: install ## the scorer: throughput vs the bare loop, publish → prediction latency, swap latency (SCORING_EVENTS=100000; QUICK=1: a short run)
 	$(RUN) python -m bench.scoring $(if $(SCORING_EVENTS),--events $(SCORING_EVENTS)) $(if $(QUICK),--quick)
@@ -65,6 +66,9 @@ bench-offline: install ## the offline store from 0 to 1,000,000 rows: rows/s and
 
 bench-drift: install ## drift recovery of the loop vs never-retrained and online-ARF baselines, redeploy latency, false alarms (DRIFT_EVENTS=30000; QUICK=1: a short run)
 	$(RUN) python -m bench.drift_recovery $(if $(DRIFT_EVENTS),--events $(DRIFT_EVENTS)) $(if $(QUICK),--quick)
+
+bench-soak: install ## ingestion → feature → scorer through N events, each service's RSS every second: peak, midpoint, end, second-half slope, flat (SOAK_EVENTS=1000000; QUICK=1: 50,000 events)
+	$(RUN) python -m bench.soak $(if $(SOAK_EVENTS),--events $(SOAK_EVENTS)) $(if $(QUICK),--quick)
 
 demo: install ## the closed loop on a stream whose fraud pattern changes: live progress, summary, plot (EVENTS=40000 DRIFT_AT=half RATE=250; state in .driftloop/demo/)
 	$(RUN) driftloop demo $(if $(EVENTS),--events $(EVENTS)) $(if $(DRIFT_AT),--drift-at $(DRIFT_AT)) $(if $(RATE),--rate $(RATE))
