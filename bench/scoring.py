@@ -23,8 +23,10 @@ bare loop is the figure (the issue's target is 0.5). Ingestion and the feature s
 started before this phase and stay idle during it (the feature service's offline-store writer
 is committed past the N vectors first: they are not rows that service served).
 
-End-to-end latency: ingestion, feature and scorer running (each a process of its own, same
-database, own consumer groups), caught up. A paced producer offers more transactions to
+End-to-end latency: all six services running (each a process of its own, same database, own
+consumer groups), caught up: the registry, the monitor and the trainer are started for these
+phases (the monitor past the predictions of the throughput phase; ``--hot-path-only`` leaves
+the three out). A paced producer offers more transactions to
 ``driftloop.data.v1`` at ``--rate`` (1,000/s); the publish time of each is kept here by event
 id and the observer notes when its validated event, its vector and its prediction (by
 ``subject_event_id``) first appear: percentiles from publish to each, the rate out, and
@@ -86,6 +88,7 @@ from bench.processes import MACHINE, CpuSampler, timed_process
 from bench.runtime_relay import PARTITIONS, new_producer, produce, reader, unique, versions
 from bench.scoring_inputs import promotion, store_model, train, vectors
 from driftloop_artifacts import StoredArtifact
+from driftloop_cli.local.secrets import LocalSecrets
 from driftloop_cli.simulation import CardTransactions
 from driftloop_contracts import (
     DATA_TOPIC,
@@ -96,6 +99,7 @@ from driftloop_contracts import (
     SPECS_TOPIC,
 )
 from driftloop_features import EntityWindows
+from driftloop_monitor.inputs import INPUTS
 from tests.integration.feature.stream import fraud_spec, publish
 
 __all__ = ["main"]
@@ -105,6 +109,7 @@ CARDS = 1_000
 DATABASE = "bench_scoring"
 START = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
 SWAP_VERSIONS = (2, 3, 4)
+LOOP_REST = ("registry", "monitor", "trainer")  # started for the latency phases
 SWAP_GAP_S = 3.0  # flow before the first swap and after each one
 SWAP_TIMEOUT_S = 30.0
 IDLE_S = 5.0  # idle CPU measured before the first phase and after the last
@@ -127,6 +132,7 @@ class Sizes:
     saturation_events: int
     load: float
     swap_rate: float
+    whole_loop: bool
 
 
 @dataclass
@@ -228,8 +234,8 @@ async def skip_offline_backlog(options: dict[str, Any], group: str, vectors: int
 
 def service_env(session: Session, name: str) -> dict[str, str]:
     env = session.service_env(DATABASE, consumer_group=unique(name))
-    if name == "scorer":
-        env["DRIFTLOOP_ARTIFACT_SIGNING_KEY"] = secrets.token_urlsafe(48)
+    if name in ("scorer", "trainer", "registry"):
+        env |= LocalSecrets(*(secrets.token_urlsafe(32) for _ in range(3))).service_env()
     return env
 
 
@@ -290,10 +296,30 @@ async def latency_phase(run: Scenario, events: int, rate: float, name: str) -> d
     return figures
 
 
+async def start_rest_of_loop(run: Scenario) -> None:
+    """Registry, monitor and trainer, so that the latency phases run with all six services and
+    the store, as in production. The monitor starts past what the throughput phase scored (a
+    backlog that no production monitor would have)."""
+    session = run.session
+    envs = {name: service_env(session, name) for name in LOOP_REST}
+    group = envs["monitor"]["DRIFTLOOP_CONSUMER_GROUP"]
+    async with reader(session.options, list(INPUTS), from_start=False, group_id=group) as skip:
+        await skip.commit({tp: await skip.position(tp) for tp in skip.assignment()})
+    session.say(f"starting {', '.join(LOOP_REST)}: the latency phases run with all six")
+    await asyncio.gather(
+        *(
+            harness.start_service(session, session.service(name, f"driftloop_{name}", env))
+            for name, env in envs.items()
+        )
+    )
+
+
 async def latencies(run: Scenario) -> dict[str, Any]:
     """At the fixed rate, at saturation, and (if the fixed rate was too much) at ``load`` of
     the capacity seen: the lower of the two rates that came out."""
     sizes = run.sizes
+    if sizes.whole_loop:
+        await start_rest_of_loop(run)
     fixed = await latency_phase(run, sizes.latency_events, sizes.rate, "fixed")
     saturation = await latency_phase(run, sizes.saturation_events, math.inf, "saturation")
     phases = {"fixed_rate": fixed, "saturation": saturation}
@@ -435,12 +461,17 @@ async def bench(session: Session, sizes: Sizes) -> dict[str, Any]:
         "idle_cpu_cores": idle,
         "targets": {
             "scorer_ratio_at_least_0.5": scorer["ratio_to_bare_loop"] >= 0.5,
-            "p99_at_fixed_rate_under_25_ms": fixed["p99_ms"] is not None
-            and fixed["p99_ms"] < 25
+            "p99_at_fixed_rate_at_most_100_ms": fixed["p99_ms"] is not None
+            and fixed["p99_ms"] <= 100
             and phases["fixed_rate"]["kept_up"],
+            "saturation_at_least_3000_per_s": phases["saturation"]["predictions_per_s"] >= 3_000,
             "swaps_under_1_s": swapping["max_s"] is not None and swapping["max_s"] < 1,
         },
-        "memory": {n: session.processes.peak_memory(n) for n in ("scorer", "feature", "ingestion")},
+        "memory": {
+            n: session.processes.peak_memory(n)
+            for n in ("scorer", "feature", "ingestion", *(LOOP_REST if sizes.whole_loop else ()))
+        },
+        "whole_loop": sizes.whole_loop,
         "scorer_models": harness.get_json(f"http://127.0.0.1:{ports['scorer']}/v1/models"),
         "scorer_stats": harness.get_json(f"http://127.0.0.1:{ports['scorer']}/v1/stats"),
         "service_env": session.extra_env,
@@ -497,7 +528,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--events", type=int, default=100_000, help="vectors for throughput")
     parser.add_argument("--train-rows", type=int, default=20_000, help="transactions to fit on")
     parser.add_argument("--rate", type=float, default=1_000.0, help="fixed offered events/s")
-    parser.add_argument("--latency-events", type=int, default=20_000, help="events per paced phase")
+    parser.add_argument("--latency-events", type=int, default=60_000, help="events per paced phase")
     parser.add_argument("--saturation-events", type=int, default=20_000, help="events sent at once")
     parser.add_argument(
         "--load",
@@ -506,6 +537,12 @@ def main(argv: list[str] | None = None) -> None:
         help="of the saturation rate, if the fixed rate did not keep up",
     )
     parser.add_argument("--swap-rate", type=float, default=200.0, help="events/s during the swaps")
+    parser.add_argument(
+        "--hot-path-only",
+        dest="whole_loop",
+        action="store_false",
+        help="latency phases without the registry, monitor and trainer running",
+    )
     parser.add_argument("--quick", action="store_true", help="small sizes, to try the script")
     harness.add_options(parser)
     args = parser.parse_args(argv)
