@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from driftloop_contracts import DATA_TOPIC, OUTCOMES_TOPIC
+from driftloop_contracts import DATA_TOPIC, OUTCOMES_TOPIC, DataValidated, OutcomeValidated
 from driftloop_contracts.types import FieldValue
 from driftloop_ingestion.domain import (
     Verdict,
@@ -246,6 +246,8 @@ def test_a_valid_data_event_becomes_a_validated_event_with_deterministic_id() ->
     assert made.occurred_at == event.occurred_at
     assert "colour" not in made.fields
     assert made.fields == {k: v for k, v in event.fields.items() if k != "colour"}
+    # built without validation: still what the contract accepts, and serialised alike
+    assert DataValidated.model_validate_json(made.model_dump_json()) == made
 
 
 def test_a_valid_outcome_becomes_a_validated_outcome_keyed_by_entity_or_subject() -> None:
@@ -254,6 +256,7 @@ def test_a_valid_outcome_becomes_a_validated_outcome_keyed_by_entity_or_subject(
     assert made.event_id == "outcome.validated:o-9"
     assert (made.causation_id, made.subject_event_id, made.label) == ("o-9", "e-7", True)
     assert outcome_key(event) == outcome_key(made) == "card-1"
+    assert OutcomeValidated.model_validate_json(made.model_dump_json()) == made
     assert outcome_key(outcome_event(entity_id=None, subject="e-7")) == "e-7"
 
 

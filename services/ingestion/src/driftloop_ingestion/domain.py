@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 
 from driftloop_contracts import DataEvent, DataValidated, OutcomeEvent, OutcomeValidated
-from driftloop_runtime import SourceRecord
+from driftloop_runtime import SourceRecord, construct
 from driftloop_spec import DatasetSpec
 from driftloop_spec.validation import (
     Problem,
@@ -61,8 +61,10 @@ def validated_data(
     event: DataEvent, *, spec: DatasetSpec, spec_version: int, source: SourceRecord
 ) -> DataValidated:
     """The validated form of a valid data event: declared fields only, with the spec version
-    and where it was read."""
-    return DataValidated(
+    and where it was read. Built without validating again: every value comes from the event,
+    which passed its contract and the spec, or from the record's position."""
+    return construct(
+        DataValidated,
         event_id=derived_id("data.validated", event.event_id),
         occurred_at=event.occurred_at,
         producer=PRODUCER,
@@ -82,8 +84,9 @@ def validated_data(
 def validated_outcome(
     event: OutcomeEvent, *, spec_version: int, source: SourceRecord
 ) -> OutcomeValidated:
-    """The validated form of a valid outcome event."""
-    return OutcomeValidated(
+    """The validated form of a valid outcome event (built as ``validated_data`` is)."""
+    return construct(
+        OutcomeValidated,
         event_id=derived_id("outcome.validated", event.event_id),
         occurred_at=event.occurred_at,
         producer=PRODUCER,
