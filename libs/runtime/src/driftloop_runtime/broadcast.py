@@ -165,8 +165,7 @@ def subscribe_broadcast(
         topic,
         group_id=None,
         auto_offset_reset="earliest",
-        # a lifecycle event waits no longer than a data event to be seen (a swap's latency)
-        fetch_max_wait_ms=parts.settings.kafka_fetch_max_wait_ms,
+        fetch_max_wait_ms=parts.settings.kafka_control_fetch_max_wait_ms,
         ack_policy=AckPolicy.MANUAL,
         decoder=skip_decoding,
     )

@@ -167,6 +167,7 @@ def subscribe_batches(
     contract: type[E],
     handler: BatchHandler[E],
     partitions: PartitionHooks | None = None,
+    fetch_max_wait_ms: int | None = None,
 ) -> BatchPipeline[E]:
     """Consume ``topic`` in batches as member of ``group_id``, committing only after publishing.
 
@@ -174,7 +175,9 @@ def subscribe_batches(
     through the service's publisher. A new group starts from the earliest offset, so nothing
     published before its first start is missed. ``partitions`` hears of partitions assigned
     (with the offset consumption resumes from) before their first batch, and of partitions
-    revoked: what a service with per-partition state needs. Returns the pipeline.
+    revoked: what a service with per-partition state needs. ``fetch_max_wait_ms`` overrides
+    the runtime's setting for a consumer no prediction waits on (a control topic, an
+    offline-store writer): a longer wait polls the broker less. Returns the pipeline.
     """
     settings = parts.settings
     pipeline = BatchPipeline(
@@ -193,7 +196,7 @@ def subscribe_batches(
         batch=True,
         max_records=settings.kafka_max_records,
         batch_timeout_ms=settings.kafka_fetch_timeout_ms,
-        fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
+        fetch_max_wait_ms=fetch_max_wait_ms or settings.kafka_fetch_max_wait_ms,
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
         decoder=skip_decoding,

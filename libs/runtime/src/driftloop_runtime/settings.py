@@ -47,6 +47,16 @@ class RuntimeSettings(BaseSettings):
         "consumer waits this long for the next ones, so it bounds the latency of each hop; "
         "aiokafka's 500 ms default put ~200 ms on every hop.",
     )
+    kafka_control_fetch_max_wait_ms: int = Field(
+        100,
+        ge=1,
+        le=60_000,
+        description="How long the broker holds an empty fetch of a control topic (specs, the "
+        "model lifecycle, drift alarms, trainings, training requests). Every service follows "
+        "a few of these low-volume topics, each with a consumer of its own: polling them as "
+        "often as the hot path kept the broker busy while nothing flowed; a swap or a "
+        "training starts at most this much later.",
+    )
     trace_sample_ratio: float = Field(
         1.0,
         ge=0.0,

@@ -30,6 +30,8 @@ from driftloop_runtime import (
 
 __all__ = ["create_app"]
 
+OFFLINE_FETCH_MAX_WAIT_MS = 500  # aiokafka's default: no prediction waits on the offline store
+
 
 def create_app(settings: FeatureSettings) -> FastAPI:
     """The feature service: consumers started by the app, health and counters over HTTP."""
@@ -54,7 +56,7 @@ def create_app(settings: FeatureSettings) -> FastAPI:
             )
             # Three groups: the features themselves, and the offline store's two writers, which
             # consume the published vectors and the labels apart, so a slow store never holds a
-            # prediction back.
+            # prediction back; nothing waits on the writers, so they poll the broker less.
             group = settings.consumer_group
             subscribe_batches(
                 parts,
@@ -70,6 +72,7 @@ def create_app(settings: FeatureSettings) -> FastAPI:
                 group_id=f"{group}-offline",
                 contract=FeaturesComputed,
                 handler=store_rows(store),
+                fetch_max_wait_ms=OFFLINE_FETCH_MAX_WAIT_MS,
             )
             subscribe_batches(
                 parts,
@@ -77,6 +80,7 @@ def create_app(settings: FeatureSettings) -> FastAPI:
                 group_id=f"{group}-labels",
                 contract=OutcomeValidated,
                 handler=store_labels(store),
+                fetch_max_wait_ms=OFFLINE_FETCH_MAX_WAIT_MS,
             )
             app.state.online, app.state.store = online, store
             async with parts.running():

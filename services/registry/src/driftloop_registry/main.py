@@ -50,6 +50,7 @@ def create_app(settings: RegistrySettings) -> FastAPI:
                 group_id=CONSUMER_GROUP,
                 contract=TrainingCompleted,
                 handler=one_by_one(registry.register_training),
+                fetch_max_wait_ms=settings.kafka_control_fetch_max_wait_ms,
             )
             subscribe_batches(
                 parts,
@@ -57,6 +58,7 @@ def create_app(settings: RegistrySettings) -> FastAPI:
                 group_id=f"{CONSUMER_GROUP}-performance",
                 contract=PerformanceReported,
                 handler=one_by_one(registry.review_shadow),
+                fetch_max_wait_ms=settings.kafka_control_fetch_max_wait_ms,
             )
             async with parts.running():
                 yield

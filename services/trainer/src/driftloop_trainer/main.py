@@ -62,6 +62,7 @@ def create_app(settings: TrainerSettings) -> FastAPI:
                 group_id=group,
                 contract=TrainRequested,
                 handler=record_triggers(TriggerStore(database), from_request, worker.noticed),
+                fetch_max_wait_ms=settings.kafka_control_fetch_max_wait_ms,
             )
             subscribe_batches(
                 parts,
@@ -69,6 +70,7 @@ def create_app(settings: TrainerSettings) -> FastAPI:
                 group_id=f"{group}-drift",
                 contract=DriftDetected,
                 handler=record_triggers(TriggerStore(database), from_drift, worker.noticed),
+                fetch_max_wait_ms=settings.kafka_control_fetch_max_wait_ms,
             )
             app.state.worker, app.state.runs = worker, RunStore(database)
             async with parts.running(), worker.running():
