@@ -21,6 +21,7 @@ from tests.integration.kafka_helpers import committed_offset, new_topics, produc
 pytestmark = pytest.mark.integration
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
+BIG = 300_000  # bytes: base64 in a dead letter, more than the producer's 256 KiB batch
 
 
 def data_event(n: int, **fields: float | str | bool | None) -> DataEvent:
@@ -71,6 +72,7 @@ async def test_batch_flows_and_bad_messages_become_dead_letters(
             (b"k", b"this is not json", []),
             (b"k", b'{"event_id": "evt-x", "dataset": "relay"}', []),
             message(data_event(99, explode=True)),
+            (b"k", b"{" * BIG, []),  # its dead letter is larger than a producer batch
             *map(message, good[10:]),
         ],
     )
@@ -84,7 +86,7 @@ async def test_batch_flows_and_bad_messages_become_dead_letters(
     await relay.start()
     try:
         outputs = await read_all(bootstrap, sink, expect=20)
-        letters = await read_all(bootstrap, DEAD_LETTER_TOPIC, expect=dead_before + 3)
+        letters = await read_all(bootstrap, DEAD_LETTER_TOPIC, expect=dead_before + 4)
     finally:
         await relay.stop()
 
@@ -111,13 +113,14 @@ async def test_batch_flows_and_bad_messages_become_dead_letters(
     assert {e.event_id for e in relayed} <= set(listed)
 
     dead = sorted(dead_letters_from(letters, source), key=lambda d: d.source_offset)
-    assert [d.source_offset for d in dead] == [10, 11, 12]
+    assert [d.source_offset for d in dead] == [10, 11, 12, 13]
     assert dead[0].original_value == b"this is not json"
     assert "Invalid JSON" in dead[0].reason
     assert "fields" in dead[1].reason
     assert "Field required" in dead[1].reason
     assert dead[2].reason == "handler failed: ValueError: event evt-99 asked to explode"
     assert dead[2].causation_id == "evt-99"
+    assert dead[3].original_value == b"{" * BIG
     assert all(d.source_partition == 0 for d in dead)
 
 

@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import MessageSizeTooLargeError
 from aiokafka.partitioner import murmur2
 from faststream.kafka import KafkaBroker
 from opentelemetry import context as otel_context
@@ -182,8 +181,7 @@ async def _send_per_partition(
         if batch is not None:  # full: submit it, start the next
             sent.append(await producer.send_batch(batch, topic, partition=partition))
         batch = open_batches[partition] = producer.create_batch()
-        if batch.append(timestamp=None, **record) is None:
-            raise MessageSizeTooLargeError(f"event {item.event.event_id} does not fit a batch")
+        batch.append(timestamp=None, **record)  # a batch takes its first record, however large
     for partition, batch in open_batches.items():
         sent.append(await producer.send_batch(batch, topic, partition=partition))
     return sent
