@@ -161,11 +161,13 @@ async def predictions_of(
 async def get_json(
     scorer: RunningService, path: str, until: Callable[[Any], bool], timeout_s: float = 30
 ) -> Any:
-    """GET ``path`` until ``until(body)`` holds; return that body."""
+    """GET ``path`` until it answers 200 with a body for which ``until(body)`` holds; return
+    that body (a 404 while a service has not taken something on yet is waited out)."""
     async with httpx.AsyncClient(base_url=scorer.url, timeout=10) as http:
         for _ in range(int(timeout_s * 5)):
-            body = (await http.get(path)).json()
-            if until(body):
+            response = await http.get(path)
+            body = response.json()
+            if response.status_code == 200 and until(body):
                 return body
             await asyncio.sleep(0.2)
     raise AssertionError(f"{path} never satisfied the condition; last: {body}")
