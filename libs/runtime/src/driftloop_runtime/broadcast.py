@@ -11,7 +11,6 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from faststream import AckPolicy
 from faststream.kafka import KafkaMessage
 from opentelemetry import trace
-from opentelemetry.trace import SpanKind
 from pydantic import ValidationError
 
 from driftloop_contracts import Event
@@ -20,6 +19,7 @@ from driftloop_runtime.kafka import client_options
 from driftloop_runtime.records import Incoming, SourceRecord
 from driftloop_runtime.service import ServiceParts
 from driftloop_runtime.settings import RuntimeSettings
+from driftloop_runtime.telemetry import consume_span
 
 __all__ = [
     "read_at",
@@ -175,12 +175,7 @@ def subscribe_broadcast(
             return
         source = SourceRecord.of(raw)
         # one event, handled in its producer's trace: a swap shows under the promotion
-        with tracer.start_as_current_span(
-            f"{topic} process",
-            context=source.trace_context(),
-            kind=SpanKind.CONSUMER,
-            attributes={"messaging.system": "kafka", "messaging.destination.name": topic},
-        ):
+        with consume_span(tracer, topic, None, [source], parent=source.trace_context()):
             if (event := _parse(contract, source.value)) is not None:
                 await handler(event)
 

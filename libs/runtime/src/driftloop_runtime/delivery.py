@@ -205,10 +205,12 @@ def subscribe_batches(
     if listener is not None:
         listener.subscriber = subscriber
 
+    tracer = trace.get_tracer("driftloop.consume", tracer_provider=parts.tracer_provider)
+
     @subscriber
     async def on_batch(message: KafkaMessage) -> None:
         records = _source_records(message.raw_message)
-        with consume_span(topic, group_id, records, parts.tracer_provider):
+        with consume_span(tracer, topic, group_id, records):
             await pipeline.process(records)
 
     return pipeline

@@ -172,16 +172,16 @@ async def _send_per_partition(
     open_batches: dict[int, Any] = {}
     sent: list[asyncio.Future[object]] = []
     for item in items:
-        key = item.key.encode()
-        record = {"key": key, "value": item.event.model_dump_json().encode(), "headers": headers}
+        key, value = item.key.encode(), item.event.model_dump_json().encode()
         partition = partition_of(key, partitions)
         batch = open_batches.get(partition)
-        if batch is not None and batch.append(timestamp=None, **record) is not None:
-            continue
-        if batch is not None:  # full: submit it, start the next
-            sent.append(await producer.send_batch(batch, topic, partition=partition))
+        if batch is not None:
+            if batch.append(key=key, value=value, timestamp=None, headers=headers) is not None:
+                continue
+            sent.append(await producer.send_batch(batch, topic, partition=partition))  # full
         batch = open_batches[partition] = producer.create_batch()
-        batch.append(timestamp=None, **record)  # a batch takes its first record, however large
+        # a batch takes its first record, however large
+        batch.append(key=key, value=value, timestamp=None, headers=headers)
     for partition, batch in open_batches.items():
         sent.append(await producer.send_batch(batch, topic, partition=partition))
     return sent

@@ -22,10 +22,10 @@ from opentelemetry.trace import (
     SpanContext,
     SpanKind,
     TraceFlags,
+    Tracer,
     format_span_id,
     format_trace_id,
 )
-from opentelemetry.trace import TracerProvider as TracerProviderApi
 
 from driftloop_runtime.records import SourceRecord
 from driftloop_runtime.settings import RuntimeSettings
@@ -35,7 +35,6 @@ __all__ = [
     "JsonLinesSpanExporter",
     "batch_links",
     "consume_span",
-    "record_link",
     "setup_telemetry",
     "span_record",
     "traced",
@@ -94,15 +93,6 @@ def traced(span_name: str) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, 
     return wrap
 
 
-def record_link(source: SourceRecord) -> Link | None:
-    """A link to the span that produced ``source`` (its ``traceparent``); ``None`` without one.
-    Parsed here, not by the propagator: it runs for every consumed record."""
-    for name, value in source.headers:
-        if name == "traceparent":
-            return _link(value)
-    return None
-
-
 def batch_links(sources: Iterable[SourceRecord]) -> list[Link]:
     """One link per distinct producer span of ``sources``, in the order first seen: a batch
     published together shares one span, so a consumed batch links to a few."""
@@ -130,16 +120,17 @@ def _link(value: bytes) -> Link | None:
 
 @contextmanager
 def consume_span(
+    tracer: Tracer,
     topic: str,
     group_id: str | None,
     sources: Sequence[SourceRecord],
-    tracer_provider: TracerProviderApi | None = None,
+    *,
+    parent: Context | None = None,
 ) -> Iterator[Span]:
-    """The process span of a consumed batch, as OpenTelemetry's messaging conventions have it
-    for batches: a trace of its own, linked to the producer span of each record (up to
-    ``MAX_LINKS`` distinct ones), current while the batch is handled, so that what the batch
-    publishes is its child."""
-    tracer = trace.get_tracer("driftloop.consume", tracer_provider=tracer_provider)
+    """The process span of consumed records, current while they are handled, so that what they
+    publish is its child. A batch, as OpenTelemetry's messaging conventions have it: a trace of
+    its own, linked to the producer span of each record (up to ``MAX_LINKS`` distinct ones).
+    With ``parent`` (one control event handled in its producer's trace): a child of that."""
     attributes: dict[str, str | int] = {
         "messaging.system": "kafka",
         "messaging.operation.type": "process",
@@ -148,11 +139,12 @@ def consume_span(
     }
     if group_id is not None:
         attributes["messaging.consumer.group.name"] = group_id
+    links = batch_links(sources)[:MAX_LINKS] if parent is None else None
     with tracer.start_as_current_span(
         f"{topic} process",
-        context=Context(),
+        context=Context() if parent is None else parent,
         kind=SpanKind.CONSUMER,
-        links=batch_links(sources)[:MAX_LINKS],
+        links=links,
         attributes=attributes,
     ) as span:
         yield span
