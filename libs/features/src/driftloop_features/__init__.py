@@ -11,7 +11,13 @@ plain JSON-compatible document.
 from __future__ import annotations
 
 from driftloop_features.batch import BatchStats, FeatureBatch, compute_features
-from driftloop_features.events import DataEventLike, DataRow, FieldValue, event_time_us
+from driftloop_features.events import (
+    DataEventLike,
+    DataRow,
+    FieldValue,
+    event_moment,
+    event_time_us,
+)
 from driftloop_features.windows import (
     CHECKPOINT_VERSION,
     Arrival,
@@ -34,5 +40,6 @@ __all__ = [
     "WindowResult",
     "WindowStats",
     "compute_features",
+    "event_moment",
     "event_time_us",
 ]

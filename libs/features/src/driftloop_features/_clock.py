@@ -10,10 +10,12 @@ every zone in the tz database.
 from __future__ import annotations
 
 import zoneinfo
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import numpy as np
 import numpy.typing as npt
+
+from driftloop_features.events import event_moment
 
 __all__ = ["DAY_US", "HOUR_US", "day_of_week", "hour_of_day"]
 
@@ -23,7 +25,6 @@ HOUR_US = 3_600_000_000
 DAY_US = 24 * HOUR_US
 """Microseconds in a day."""
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 _THURSDAY = 3  # 1970-01-01, day 0 of the epoch, was a Thursday (Monday is 0)
 
@@ -58,6 +59,6 @@ def _local(times_us: Int64Array, timezone: str) -> Int64Array:
 
 
 def _offset_us(zone: zoneinfo.ZoneInfo, time_us: int) -> int:
-    offset = (_EPOCH + timedelta(microseconds=time_us)).astimezone(zone).utcoffset()
+    offset = event_moment(time_us).astimezone(zone).utcoffset()
     assert offset is not None  # an aware datetime always has one
     return offset // _MICROSECOND

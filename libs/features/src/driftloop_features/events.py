@@ -13,7 +13,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-__all__ = ["DataEventLike", "DataRow", "FieldValue", "event_time_us", "event_times_us"]
+__all__ = [
+    "DataEventLike",
+    "DataRow",
+    "FieldValue",
+    "event_moment",
+    "event_time_us",
+    "event_times_us",
+]
 
 FieldValue = bool | int | float | str | None
 """A raw field value, as a validated data event carries it (``None`` for null)."""
@@ -81,6 +88,11 @@ def event_time_us(moment: datetime) -> int:
     if moment.utcoffset() is None:
         raise ValueError(f"event time {moment.isoformat()} has no timezone")
     return (moment - _EPOCH) // _MICROSECOND
+
+
+def event_moment(time_us: int) -> datetime:
+    """The UTC time ``event_time_us`` gave ``time_us`` for (the inverse of it)."""
+    return _EPOCH + time_us * _MICROSECOND
 
 
 def event_times_us(events: Sequence[DataEventLike]) -> list[int]:
