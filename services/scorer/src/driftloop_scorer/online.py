@@ -24,7 +24,6 @@ import time
 from collections import Counter, OrderedDict, deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 
 import numpy as np
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -32,7 +31,14 @@ from numpy.typing import NDArray
 from pydantic import ValidationError
 
 from driftloop_contracts import DATA_VALIDATED_TOPIC, DataValidated
-from driftloop_features import DataRow, EntityWindows, FieldValue, compute_features, event_time_us
+from driftloop_features import (
+    DataRow,
+    EntityWindows,
+    FieldValue,
+    compute_features,
+    event_moment,
+    event_time_us,
+)
 from driftloop_runtime import TRANSIENT_ERRORS, RuntimeSettings, SpecCatalog
 from driftloop_runtime.kafka import client_options
 from driftloop_spec import AggregateFeature, DatasetSpec
@@ -42,7 +48,6 @@ __all__ = ["RecentEvents", "follow_validated"]
 logger = logging.getLogger(__name__)
 SECOND_US = 1_000_000
 SEEK_MARGIN_S = 3600
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(slots=True)
@@ -80,7 +85,10 @@ class _History:
     def rows(self, entity_id: str) -> list[DataRow]:
         return [
             DataRow(
-                event_id, entity_id, _moment(time_us), dict(zip(self.names, values, strict=True))
+                event_id,
+                entity_id,
+                event_moment(time_us),
+                dict(zip(self.names, values, strict=True)),
             )
             for time_us, event_id, *values in zip(self.times, self.ids, *self.values, strict=True)
         ]
@@ -104,16 +112,28 @@ class RecentEvents:
         self._max_events = max_events_per_entity
         self._held: dict[str, OrderedDict[str, _History]] = {}
         self._dropped: Counter[str] = Counter()  # per dataset, past max_events_per_entity
+        self._plans: dict[str, tuple[DatasetSpec, _Kept | None]] = {}
         self.caught_up = False
         self.events = 0
 
     def add(self, events: Iterable[DataValidated]) -> None:
         """Keep ``events`` (in arrival order) where their dataset has windowed features."""
         for event in events:
-            held = self._specs.get(event.dataset)
-            if held is not None and _aggregates(held[1]):
-                self._keep(event, held[1])
+            kept = self._kept(event.dataset)
+            if kept is not None:
+                self._keep(event, kept)
             self.events += 1
+
+    def _kept(self, dataset: str) -> _Kept | None:
+        """What the dataset's current spec needs kept, worked out once per spec."""
+        held = self._specs.get(dataset)
+        if held is None:
+            return None
+        spec = held[1]
+        cached = self._plans.get(dataset)
+        if cached is None or cached[0] is not spec:
+            cached = self._plans[dataset] = (spec, _Kept.of(spec))
+        return cached[1]
 
     def horizon_s(self) -> int:
         """How far back the specs' windows reach: the most of any spec's longest window plus
@@ -157,25 +177,36 @@ class RecentEvents:
             "events_dropped": dict(sorted(self._dropped.items())),
         }
 
-    def _keep(self, event: DataValidated, spec: DatasetSpec) -> None:
+    def _keep(self, event: DataValidated, plan: _Kept) -> None:
         entities = self._held.setdefault(event.dataset, OrderedDict())
-        kept = entities.pop(event.entity_id, None)
-        history = _History() if kept is None else kept
+        held = entities.pop(event.entity_id, None)
+        history = _History() if held is None else held
         entities[event.entity_id] = history  # now the most recently updated
         if len(entities) > self._max_entities:
             entities.popitem(last=False)
-        names = sorted({a.field for a in _aggregates(spec) if a.field is not None})
-        history.append(event, tuple(names))
-        horizon = _reach_s(spec) * SECOND_US
-        while history.times[0] < history.newest_us - horizon:
+        history.append(event, plan.names)
+        while history.times[0] < history.newest_us - plan.horizon_us:
             history.drop_oldest()
         if len(history) > self._max_events:
             history.drop_oldest()
             self._dropped[event.dataset] += 1
 
 
-def _moment(time_us: int) -> datetime:
-    return _EPOCH + timedelta(microseconds=time_us)
+@dataclass(frozen=True, slots=True)
+class _Kept:
+    """What a spec's windows read of an entity's events: these fields, this far back."""
+
+    names: tuple[str, ...]
+    horizon_us: int
+
+    @classmethod
+    def of(cls, spec: DatasetSpec) -> _Kept | None:
+        """``None`` for a spec without windowed features: nothing to keep."""
+        aggregates = _aggregates(spec)
+        if not aggregates:
+            return None
+        names = tuple(sorted({a.field for a in aggregates if a.field is not None}))
+        return cls(names, _reach_s(spec) * SECOND_US)
 
 
 def _aggregates(spec: DatasetSpec) -> list[AggregateFeature]:
