@@ -18,6 +18,7 @@ pytestmark = pytest.mark.unit
 
 _ids = count(1)
 MS = 1_000_000
+START_NS = 1_700_000_000_000 * MS
 
 
 def span(
@@ -33,7 +34,7 @@ def span(
     **attributes: str | list[str],
 ) -> dict[str, Any]:
     """A span record as the runtime's exporter writes it."""
-    start = 1_700_000_000_000 * MS + at_ms * MS
+    start = START_NS + at_ms * MS
     return {
         "name": name,
         "service": service,
@@ -80,51 +81,37 @@ def data_trace() -> list[dict[str, Any]]:
     return [prediction, validated, vector]  # files hold spans in the order they ended
 
 
+def published(topic: str, batch: dict[str, Any], sent: dict[str, str]) -> dict[str, Any]:
+    """The publish span of a consumed ``batch`` (its child, a millisecond in) that sent the
+    events of ``sent``, each with the event it descends from."""
+    return span(
+        f"{topic} publish",
+        batch["service"],
+        batch["trace_id"][0],
+        parent=batch,
+        at_ms=(batch["start_time_ns"] - START_NS) // MS + 1,
+        driftloop_event_ids=list(sent),
+        driftloop_causation_ids=list(sent.values()),
+    )
+
+
 def batch_traces() -> list[dict[str, Any]]:
     """Two data events, e1 and e2, as the services trace them per batch: each consumed batch a
     trace of its own linked to the publish span it read, each publish span listing the events
     it sent; the monitor observes the predictions; a later feature batch carries only e3."""
     read = span("data process", "ingestion", "a", at_ms=0)
-    validated = span(
-        "data.validated publish",
-        "ingestion",
-        "a",
-        parent=read,
-        at_ms=1,
-        driftloop_event_ids=["data.validated:e1", "data.validated:e2"],
-        driftloop_causation_ids=["e1", "e2"],
+    validated = published(
+        "data.validated", read, {"data.validated:e1": "e1", "data.validated:e2": "e2"}
     )
     featured = span("data.validated process", "feature", "b", at_ms=5, links=(validated,))
-    vectors = span(
-        "features publish",
-        "feature",
-        "b",
-        parent=featured,
-        at_ms=6,
-        driftloop_event_ids=["fv:e1", "fv:e2"],
-        driftloop_causation_ids=["data.validated:e1", "data.validated:e2"],
+    vectors = published(
+        "features", featured, {"fv:e1": "data.validated:e1", "fv:e2": "data.validated:e2"}
     )
     scored = span("features process", "scorer", "c", at_ms=9, links=(vectors,))
-    predictions = span(
-        "predictions publish",
-        "scorer",
-        "c",
-        parent=scored,
-        at_ms=10,
-        driftloop_event_ids=["pred:e1", "pred:e2"],
-        driftloop_causation_ids=["fv:e1", "fv:e2"],
-    )
+    predictions = published("predictions", scored, {"pred:e1": "fv:e1", "pred:e2": "fv:e2"})
     observed = span("monitor.observe", "monitor", "d", at_ms=12, links=(predictions,))
     later = span("data.validated process", "feature", "e", at_ms=20, links=(validated,))
-    other = span(
-        "features publish",
-        "feature",
-        "e",
-        parent=later,
-        at_ms=21,
-        driftloop_event_ids=["fv:e3"],
-        driftloop_causation_ids=["data.validated:e3"],
-    )
+    other = published("features", later, {"fv:e3": "data.validated:e3"})
     return [validated, read, vectors, featured, predictions, scored, observed, later, other]
 
 
