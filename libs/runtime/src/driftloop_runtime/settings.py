@@ -57,6 +57,13 @@ class RuntimeSettings(BaseSettings):
         "often as the hot path kept the broker busy while nothing flowed; a swap or a "
         "training starts at most this much later.",
     )
+    kafka_background_fetch_max_wait_ms: int = Field(
+        500,
+        ge=1,
+        le=60_000,
+        description="The same for consumers no prediction waits on (the monitor's inputs, the "
+        "offline-store writers): they poll the broker least.",
+    )
     trace_sample_ratio: float = Field(
         1.0,
         ge=0.0,

@@ -30,8 +30,6 @@ from driftloop_runtime import (
 
 __all__ = ["create_app"]
 
-OFFLINE_FETCH_MAX_WAIT_MS = 500  # aiokafka's default: no prediction waits on the offline store
-
 
 def create_app(settings: FeatureSettings) -> FastAPI:
     """The feature service: consumers started by the app, health and counters over HTTP."""
@@ -72,7 +70,7 @@ def create_app(settings: FeatureSettings) -> FastAPI:
                 group_id=f"{group}-offline",
                 contract=FeaturesComputed,
                 handler=store_rows(store),
-                fetch_max_wait_ms=OFFLINE_FETCH_MAX_WAIT_MS,
+                fetch_max_wait_ms=settings.kafka_background_fetch_max_wait_ms,
             )
             subscribe_batches(
                 parts,
@@ -80,7 +78,7 @@ def create_app(settings: FeatureSettings) -> FastAPI:
                 group_id=f"{group}-labels",
                 contract=OutcomeValidated,
                 handler=store_labels(store),
-                fetch_max_wait_ms=OFFLINE_FETCH_MAX_WAIT_MS,
+                fetch_max_wait_ms=settings.kafka_background_fetch_max_wait_ms,
             )
             app.state.online, app.state.store = online, store
             async with parts.running():

@@ -18,14 +18,6 @@ class MonitorSettings(HttpServiceSettings):
     http_port: int = Field(
         8460, ge=1, le=65535, description="Port of the health, stats and monitors API."
     )
-    kafka_fetch_max_wait_ms: int = Field(
-        500,
-        ge=1,
-        le=60_000,
-        description="How long the broker holds the monitor's fetch when it has no new records. "
-        "No prediction waits on the monitor, so it polls the broker less than the services on "
-        "the hot path do.",
-    )
     consumer_group: str = Field(
         "monitor",
         pattern=r"^[A-Za-z0-9._-]{1,100}$",

@@ -93,7 +93,7 @@ class MonitorLoop:
             client_id="driftloop-monitor",
             enable_auto_commit=False,
             auto_offset_reset="earliest",  # a position before the log's start: its start
-            fetch_max_wait_ms=self._settings.kafka_fetch_max_wait_ms,
+            fetch_max_wait_ms=self._settings.kafka_background_fetch_max_wait_ms,
         )
         await consumer.start()
         try:
